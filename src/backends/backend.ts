@@ -1,0 +1,53 @@
+/**
+ * The kernel contract every backend implements. Backends know nothing of torch:
+ * they run one reduction or one in-place transform over a whole list of arrays,
+ * in the order fixed by SPEC §6. All semantics live in the facade (src/clip.ts).
+ */
+
+export type GradArray = Float32Array | Float64Array;
+
+export type BackendName = 'native' | 'wasm' | 'js';
+
+/** Per-tensor reductions. Numeric codes are shared with the native and wasm kernels. */
+export const ReduceOp = {
+  /** Σ|x·s| in the lane/block order of SPEC §6. */
+  SumAbs: 0,
+  /** Σ(x·s)² in the lane/block order of SPEC §6. */
+  SumSquares: 1,
+  /** max |x|, NaN if any element is NaN; 0 for an empty array. */
+  MaxAbs: 2,
+  /** min |x|, NaN if any element is NaN; +Infinity for an empty array. */
+  MinAbs: 3,
+  /** number of elements that are not 0 (NaN counts as nonzero). */
+  CountNonzero: 4,
+  /** Σ|x·s|^p in the lane/block order of SPEC §6 (pow need not be bit-identical across backends). */
+  SumPow: 5,
+} as const;
+export type ReduceOp = (typeof ReduceOp)[keyof typeof ReduceOp];
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Instruction set the kernels run on ('scalar' for plain JS). */
+  readonly isa: string;
+  /** Threads used for large lists (1 where the backend has no pool). */
+  threads(): number;
+  setThreads(n: number): void;
+  /**
+   * out[i] = the partial of arrays[i] under `op`. `scales`, when given, holds an exact
+   * power of two per array that multiplies each element before it is reduced (the
+   * overflow/underflow recompute of SPEC §6); only the Sum* ops read it.
+   */
+  reduce(arrays: readonly GradArray[], op: ReduceOp, p: number, scales: Float64Array | null, out: Float64Array): void;
+  /** x ← x·coef, with coef rounded once to each array's dtype (f32 products correctly rounded). */
+  scale(arrays: readonly GradArray[], coef: number): void;
+  /** x ← min(max(x, lo), hi) with lo/hi rounded to each array's dtype; NaN stays NaN. */
+  clamp(arrays: readonly GradArray[], lo: number, hi: number): void;
+}
+
+/**
+ * The reduction-order constants of SPEC §6. Each backend defines them once (this
+ * file for js; native/kernels/contract.h; assembly/contract.ts) and they change
+ * only together, with test/reduction-order.test.ts.
+ */
+export const BLOCK = 65536;
+export const LANES = 32;

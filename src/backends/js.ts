@@ -1,0 +1,117 @@
+import { type Backend, BLOCK, type GradArray, LANES, ReduceOp } from './backend.js';
+
+/**
+ * The reference implementation of SPEC §6. Native and wasm must match it bit for bit
+ * for p ∈ {1, 2, ±inf, 0}; read their kernels as translations of this file.
+ */
+
+const lanes = new Float64Array(LANES);
+
+/**
+ * Combines the 32 lane sums by the fixed pairwise tree: k + k+16, then k + k+8,
+ * k + k+4, k + k+2, then 0 + 1.
+ */
+export function combineLanes(l: Float64Array): number {
+  for (let width = LANES >> 1; width >= 1; width >>= 1) {
+    for (let k = 0; k < width; k++) l[k] += l[k + width];
+  }
+  return l[0];
+}
+
+type Term = (x: number, p: number) => number;
+const absTerm: Term = (x) => Math.abs(x);
+const squareTerm: Term = (x) => x * x;
+const powTerm: Term = (x, p) => Math.abs(x) ** p;
+
+/** Σ term(x·s) with element i in lane i mod 32 of its block, blocks summed in order. */
+function blockedSum(a: GradArray, term: Term, p: number, s: number): number {
+  const n = a.length;
+  let partial = 0;
+  for (let start = 0; start < n; start += BLOCK) {
+    const end = Math.min(n, start + BLOCK);
+    lanes.fill(0);
+    // BLOCK is a multiple of LANES, so (i - start) mod 32 == i mod 32.
+    for (let i = start; i < end; i++) lanes[(i - start) & (LANES - 1)] += term(a[i] * s, p);
+    partial += combineLanes(lanes);
+  }
+  return partial;
+}
+
+function maxAbs(a: GradArray): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]);
+    if (v > m) m = v;
+    else if (v !== v) return Number.NaN;
+  }
+  return m;
+}
+
+function minAbs(a: GradArray): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]);
+    if (v < m) m = v;
+    else if (v !== v) return Number.NaN;
+  }
+  return m;
+}
+
+function countNonzero(a: GradArray): number {
+  let c = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) c++;
+  return c;
+}
+
+export function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): number {
+  switch (op) {
+    case ReduceOp.SumAbs:
+      return blockedSum(a, absTerm, p, s);
+    case ReduceOp.SumSquares:
+      return blockedSum(a, squareTerm, p, s);
+    case ReduceOp.SumPow:
+      return blockedSum(a, powTerm, p, s);
+    case ReduceOp.MaxAbs:
+      return maxAbs(a);
+    case ReduceOp.MinAbs:
+      return minAbs(a);
+    case ReduceOp.CountNonzero:
+      return countNonzero(a);
+    default:
+      throw new RangeError(`unknown reduce op ${op}`);
+  }
+}
+
+export function scaleInPlace(a: GradArray, coef: number): void {
+  // For f32 the product of two f32 values is exact in double, so the store rounds once.
+  const c = a instanceof Float32Array ? Math.fround(coef) : coef;
+  for (let i = 0; i < a.length; i++) a[i] *= c;
+}
+
+export function clampInPlace(a: GradArray, lo: number, hi: number): void {
+  const f32 = a instanceof Float32Array;
+  const l = f32 ? Math.fround(lo) : lo;
+  const h = f32 ? Math.fround(hi) : hi;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    // Comparisons with NaN are false, so NaN is kept.
+    if (x < l) a[i] = l;
+    if (a[i] > h) a[i] = h;
+  }
+}
+
+export const jsBackend: Backend = {
+  name: 'js',
+  isa: 'scalar',
+  threads: () => 1,
+  setThreads: () => {},
+  reduce(arrays, op, p, scales, out) {
+    for (let i = 0; i < arrays.length; i++) out[i] = reduceOne(arrays[i], op, p, scales ? scales[i] : 1);
+  },
+  scale(arrays, coef) {
+    for (const a of arrays) scaleInPlace(a, coef);
+  },
+  clamp(arrays, lo, hi) {
+    for (const a of arrays) clampInPlace(a, lo, hi);
+  },
+};

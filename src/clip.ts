@@ -1,0 +1,150 @@
+import {
+  checkBoolean,
+  checkForeach,
+  checkNonNegative,
+  checkNormType,
+  checkNotNaN,
+  checkTotalNorm,
+  gradientsOf,
+  normOptions,
+} from './args.js';
+import type { GradArray } from './backends/backend.js';
+import { clipCoefficient, NonFiniteNormError, totalNorm } from './norm.js';
+import { activeBackend } from './registry.js';
+import type { NormOptions, NormType, Parameters } from './types.js';
+
+/**
+ * The facade: torch's semantics over whichever backend is active. Arguments are
+ * all checked before any work; the gradients are written by one backend call at the end.
+ */
+
+function normOf(grads: GradArray[], p: number, errorIfNonfinite: boolean): number {
+  const total = totalNorm(grads, p, activeBackend());
+  if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
+  return total;
+}
+
+function scaleBy(grads: GradArray[], maxNorm: number, total: number): void {
+  const coef = clipCoefficient(maxNorm, total);
+  // ×1 changes no value (not NaN, −0 or inf), so the write pass is skipped.
+  if (coef !== 1 && grads.length > 0) activeBackend().scale(grads, coef);
+}
+
+function clipNorm(grads: GradArray[], maxNorm: number, p: number, errorIfNonfinite: boolean): number {
+  if (grads.length === 0) return 0;
+  const total = normOf(grads, p, errorIfNonfinite);
+  scaleBy(grads, maxNorm, total);
+  return total;
+}
+
+function clipValue(grads: GradArray[], clipValue: number): void {
+  // torch clamps min first, then max: with a negative clip_value every element becomes clip_value.
+  if (grads.length > 0) activeBackend().clamp(grads, -clipValue, clipValue);
+}
+
+// ---- torch spelling -------------------------------------------------------------------------
+
+/**
+ * Scales the gradients in place so that their total `norm_type`-norm is at most `max_norm`,
+ * and returns the total norm before clipping (torch.nn.utils.clip_grad_norm_).
+ */
+export function clip_grad_norm_(
+  parameters: Parameters,
+  max_norm: number,
+  norm_type: NormType = 2,
+  error_if_nonfinite = false,
+  foreach: boolean | null = null,
+): number {
+  const maxNorm = checkNonNegative(max_norm, 'max_norm');
+  const p = checkNormType(norm_type, 'norm_type');
+  const strict = checkBoolean(error_if_nonfinite, 'error_if_nonfinite');
+  checkForeach(foreach);
+  return clipNorm(gradientsOf(parameters, 'parameters'), maxNorm, p, strict);
+}
+
+/** Clamps every gradient element to [-clip_value, clip_value] in place (torch.nn.utils.clip_grad_value_). */
+export function clip_grad_value_(parameters: Parameters, clip_value: number, foreach: boolean | null = null): void {
+  const c = checkNotNaN(clip_value, 'clip_value');
+  checkForeach(foreach);
+  clipValue(gradientsOf(parameters, 'parameters'), c);
+}
+
+/** The total `norm_type`-norm of the tensors, as clip_grad_norm_ computes it (torch.nn.utils.get_total_norm). */
+export function get_total_norm(
+  tensors: Parameters,
+  norm_type: NormType = 2,
+  error_if_nonfinite = false,
+  foreach: boolean | null = null,
+): number {
+  const p = checkNormType(norm_type, 'norm_type');
+  const strict = checkBoolean(error_if_nonfinite, 'error_if_nonfinite');
+  checkForeach(foreach);
+  const grads = gradientsOf(tensors, 'tensors');
+  return grads.length === 0 ? 0 : normOf(grads, p, strict);
+}
+
+/** Scales the gradients by min(1, max_norm / (total_norm + 1e-6)) in place (torch.nn.utils.clip_grads_with_norm_). */
+export function clip_grads_with_norm_(
+  parameters: Parameters,
+  max_norm: number,
+  total_norm: number,
+  foreach: boolean | null = null,
+): void {
+  const maxNorm = checkNonNegative(max_norm, 'max_norm');
+  const total = checkTotalNorm(total_norm, 'total_norm');
+  checkForeach(foreach);
+  scaleBy(gradientsOf(parameters, 'parameters'), maxNorm, total);
+}
+
+/** torch's import path: `nn.utils.clip_grad_norm_(...)`. */
+export const nn = {
+  utils: { clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_ },
+} as const;
+
+// ---- camelCase spelling ---------------------------------------------------------------------
+
+/** Clips the total norm of the gradients to `maxNorm` in place; returns the norm before clipping. */
+export function clipGradNorm(parameters: Parameters, maxNorm: number, options?: NormOptions): number {
+  const max = checkNonNegative(maxNorm, 'maxNorm');
+  const { p, errorIfNonfinite } = normOptions(options);
+  return clipNorm(gradientsOf(parameters, 'parameters'), max, p, errorIfNonfinite);
+}
+
+/** Clamps every gradient element to [-clipValue, clipValue] in place. */
+export function clipGradValue(parameters: Parameters, clipValue_: number): void {
+  const c = checkNotNaN(clipValue_, 'clipValue');
+  clipValue(gradientsOf(parameters, 'parameters'), c);
+}
+
+/** The total norm of the gradients (default: 2-norm). */
+export function getTotalNorm(tensors: Parameters, options?: NormOptions): number {
+  const { p, errorIfNonfinite } = normOptions(options);
+  const grads = gradientsOf(tensors, 'tensors');
+  return grads.length === 0 ? 0 : normOf(grads, p, errorIfNonfinite);
+}
+
+/** Scales the gradients by min(1, maxNorm / (totalNorm + 1e-6)) in place. */
+export function clipGradsWithNorm(parameters: Parameters, maxNorm: number, totalNorm_: number): void {
+  const max = checkNonNegative(maxNorm, 'maxNorm');
+  const total = checkTotalNorm(totalNorm_, 'totalNorm');
+  scaleBy(gradientsOf(parameters, 'parameters'), max, total);
+}
+
+/** clipGradNorm as a Promise (errors become rejections). */
+export async function clipGradNormAsync(
+  parameters: Parameters,
+  maxNorm: number,
+  options?: NormOptions,
+): Promise<number> {
+  return clipGradNorm(parameters, maxNorm, options);
+}
+
+/** getTotalNorm as a Promise (errors become rejections). */
+export async function getTotalNormAsync(tensors: Parameters, options?: NormOptions): Promise<number> {
+  return getTotalNorm(tensors, options);
+}
+
+/** clipGradValue as a Promise (errors become rejections). */
+export async function clipGradValueAsync(parameters: Parameters, clipValue_: number): Promise<void> {
+  clipGradValue(parameters, clipValue_);
+}

@@ -1,0 +1,185 @@
+import { type Backend, type GradArray, ReduceOp } from './backends/backend.js';
+
+/**
+ * The total norm of a list of gradients: torch's norm of the per-tensor norms,
+ * computed from per-tensor partials that the backend reduces in the order of SPEC §6.
+ */
+
+/** A sum partial below this may have lost bits to underflow: recompute it scaled. */
+const UNDERFLOW_GUARD = 2 ** -900;
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** 2^k exactly, for any integer k (0 below 2^-1074, Infinity above 2^1023). */
+export function pow2(k: number): number {
+  if (k > 1023) return Number.POSITIVE_INFINITY;
+  if (k >= -1022) {
+    u32[HI] = (k + 1023) << 20;
+    u32[1 - HI] = 0;
+    return f64[0];
+  }
+  if (k < -1074) return 0;
+  return pow2(k + 52) * pow2(-52);
+}
+
+/** The e with 2^e <= x < 2^(e+1), for finite x > 0. */
+export function exponentOf(x: number): number {
+  let e = Math.floor(Math.log2(x));
+  // log2 can be off by one near powers of two; settle it exactly.
+  if (pow2(e) > x) e--;
+  else if (pow2(e + 1) <= x) e++;
+  return e;
+}
+
+function sumOpFor(p: number): ReduceOp {
+  if (p === 1) return ReduceOp.SumAbs;
+  if (p === 2) return ReduceOp.SumSquares;
+  return ReduceOp.SumPow;
+}
+
+function maxWithNaN(values: Float64Array): number {
+  let m = 0;
+  for (const v of values) {
+    if (v > m) m = v;
+    else if (v !== v) return Number.NaN;
+  }
+  return m;
+}
+
+/**
+ * Σ over tensors of Σ|x|^p, then the p-th root, for finite p ≠ 0. A tensor whose
+ * partial overflowed, or may have underflowed, while its elements are finite is
+ * reduced again with an exact power-of-two scale 2^-e (e from max |x| for p > 0,
+ * from min |x| for p < 0, where the smallest elements dominate), and its partial
+ * is carried as S·2^(p·e). The combination is done here, once, for every backend.
+ */
+function powerNorm(arrays: readonly GradArray[], p: number, backend: Backend): number {
+  const n = arrays.length;
+  const op = sumOpFor(p);
+  const partials = new Float64Array(n);
+  backend.reduce(arrays, op, p, null, partials);
+
+  const suspects: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = partials[i];
+    if (arrays[i].length > 0 && (s === Number.POSITIVE_INFINITY || s < UNDERFLOW_GUARD)) suspects.push(i);
+  }
+  const exps = new Int32Array(n);
+  if (suspects.length > 0) {
+    const subset = suspects.map((i) => arrays[i]);
+    const extremes = new Float64Array(subset.length);
+    backend.reduce(subset, p > 0 ? ReduceOp.MaxAbs : ReduceOp.MinAbs, p, null, extremes);
+    const rescale: number[] = [];
+    for (let j = 0; j < subset.length; j++) {
+      const m = extremes[j];
+      // m = 0: the partial is truly 0 (p > 0) or +inf (p < 0); m non-finite: so is the partial.
+      if (m > 0 && m < Number.POSITIVE_INFINITY) rescale.push(j);
+    }
+    if (rescale.length > 0) {
+      const scales = new Float64Array(rescale.length);
+      const again = rescale.map((j, k) => {
+        const e = exponentOf(extremes[j]);
+        exps[suspects[j]] = e;
+        scales[k] = pow2(-e);
+        return subset[j];
+      });
+      const out = new Float64Array(rescale.length);
+      backend.reduce(again, op, p, scales, out);
+      rescale.forEach((j, k) => {
+        partials[suspects[j]] = out[k];
+      });
+    }
+  }
+
+  // Factor out the dominant scale so every other term is multiplied by 2^(p·Δ) <= 1.
+  let top: number | undefined;
+  for (let i = 0; i < n; i++) {
+    if (partials[i] !== 0 && (top === undefined || (p > 0 ? exps[i] > top : exps[i] < top))) top = exps[i];
+  }
+  top ??= 0;
+  let total = 0;
+  const integral = Number.isInteger(p);
+  for (let i = 0; i < n; i++) {
+    const shift = p * (exps[i] - top);
+    total += shift === 0 ? partials[i] : partials[i] * (integral ? pow2(shift) : 2 ** shift);
+  }
+  const root = p === 1 ? total : p === 2 ? Math.sqrt(total) : total ** (1 / p);
+  return top === 0 ? root : root * pow2(top);
+}
+
+export function totalNorm(arrays: readonly GradArray[], p: number, backend: Backend): number {
+  if (arrays.length === 0) return 0;
+  if (p === Number.POSITIVE_INFINITY) {
+    const out = new Float64Array(arrays.length);
+    backend.reduce(arrays, ReduceOp.MaxAbs, p, null, out);
+    return maxWithNaN(out);
+  }
+  if (p === Number.NEGATIVE_INFINITY) {
+    // An empty tensor has no minimum; it is ignored (torch throws).
+    const nonEmpty = arrays.filter((a) => a.length > 0);
+    if (nonEmpty.length === 0) return 0;
+    const out = new Float64Array(nonEmpty.length);
+    backend.reduce(nonEmpty, ReduceOp.MinAbs, p, null, out);
+    let m = Number.POSITIVE_INFINITY;
+    for (const v of out) {
+      if (v < m) m = v;
+      else if (v !== v) return Number.NaN;
+    }
+    return m;
+  }
+  if (p === 0) {
+    // torch's norm of norms: the 0-"norm" of the per-tensor nonzero counts,
+    // i.e. the number of tensors with any nonzero element.
+    const out = new Float64Array(arrays.length);
+    backend.reduce(arrays, ReduceOp.CountNonzero, p, null, out);
+    let tensors = 0;
+    for (const c of out) if (c > 0) tensors++;
+    return tensors;
+  }
+  return powerNorm(arrays, p, backend);
+}
+
+/** A float as Python's repr prints it: 2.0, 0.5, inf, 1e-07, 1e+16. */
+export function pythonFloat(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const [mantissa, expText] = x.toExponential().split('e');
+  const exp = Number(expText);
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const sign = negative ? '-' : '';
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const e = Math.abs(exp).toString().padStart(2, '0');
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${e}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
+  const frac = digits.slice(exp + 1);
+  return `${sign}${intPart}.${frac || '0'}`;
+}
+
+/** Thrown when `error_if_nonfinite` is set and the total norm is NaN or ±Infinity; torch's message. */
+export class NonFiniteNormError extends Error {
+  readonly totalNorm: number;
+  readonly normType: number;
+  constructor(normType: number, total: number) {
+    super(
+      `The total norm of order ${pythonFloat(normType)} for gradients from \`parameters\` is non-finite, ` +
+        'so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm ' +
+        'anyway, set `error_if_nonfinite=False`',
+    );
+    this.name = 'NonFiniteNormError';
+    this.totalNorm = total;
+    this.normType = normType;
+  }
+}
+
+/** torch's coefficient max_norm / (total + 1e-6), clamped to at most 1, in double (NaN stays NaN). */
+export function clipCoefficient(maxNorm: number, total: number): number {
+  const coef = maxNorm / (total + 1e-6);
+  return Math.min(coef, 1);
+}

@@ -1,0 +1,145 @@
+import type { Backend, BackendName } from './backends/backend.js';
+import { jsBackend } from './backends/js.js';
+import type { BackendInfo } from './types.js';
+
+/**
+ * Which backend runs the kernels. Loaders for the optional backends are registered
+ * by the entry point of each runtime (src/index.ts for Node), so a browser bundle
+ * never sees a require of a .node file. A loader throws an Error saying why its
+ * backend is unavailable; that reason is kept in `fallbacks`, never thrown at import.
+ */
+
+export type BackendLoader = () => Backend;
+
+const AUTO_ORDER: readonly BackendName[] = ['native', 'wasm', 'js'];
+const loaders = new Map<BackendName, BackendLoader>([['js', () => jsBackend]]);
+const loaded = new Map<BackendName, Backend>();
+const failures = new Map<BackendName, string>();
+
+let active: Backend = jsBackend;
+let fallbacks: string[] = [];
+let requestedThreads: number | undefined;
+
+export function registerBackend(name: BackendName, loader: BackendLoader): void {
+  loaders.set(name, loader);
+  loaded.delete(name);
+  failures.delete(name);
+}
+
+function tryLoad(name: BackendName): Backend | string {
+  const done = loaded.get(name);
+  if (done) return done;
+  const failed = failures.get(name);
+  if (failed !== undefined) return failed;
+  const loader = loaders.get(name);
+  if (!loader) {
+    const why = `${name}: not available in this build or runtime`;
+    failures.set(name, why);
+    return why;
+  }
+  try {
+    const backend = loader();
+    if (requestedThreads !== undefined) backend.setThreads(requestedThreads);
+    loaded.set(name, backend);
+    return backend;
+  } catch (err) {
+    const why = `${name}: ${err instanceof Error ? err.message : String(err)}`;
+    failures.set(name, why);
+    return why;
+  }
+}
+
+function selectAuto(skipped: string[]): Backend {
+  const reasons = [...skipped];
+  for (const name of AUTO_ORDER) {
+    const got = tryLoad(name);
+    if (typeof got !== 'string') {
+      fallbacks = reasons;
+      active = got;
+      return got;
+    }
+    reasons.push(got);
+  }
+  // js has no failure mode; keep the compiler satisfied.
+  fallbacks = reasons;
+  active = jsBackend;
+  return jsBackend;
+}
+
+export function activeBackend(): Backend {
+  return active;
+}
+
+export function getBackend(): BackendInfo {
+  return { name: active.name, isa: active.isa, threads: active.threads(), fallbacks: [...fallbacks] };
+}
+
+const CHOICES = new Set(['auto', 'native', 'wasm', 'js']);
+
+/** Switches backend. 'auto' tries native, wasm, js in order; a named one throws, saying why, if unavailable. */
+export function setBackend(name: 'auto' | BackendName): BackendInfo {
+  if (typeof name !== 'string' || !CHOICES.has(name)) {
+    throw new TypeError(`name: expected 'auto', 'native', 'wasm' or 'js', got ${String(name)}`);
+  }
+  if (name === 'auto') {
+    selectAuto([]);
+    return getBackend();
+  }
+  const got = tryLoad(name);
+  if (typeof got === 'string') throw new Error(`setBackend('${name}') failed: ${got}`);
+  const skipped: string[] = [];
+  for (const other of AUTO_ORDER) {
+    if (other === name) break;
+    skipped.push(`${other}: not tried (setBackend('${name}'))`);
+  }
+  fallbacks = skipped;
+  active = got;
+  return getBackend();
+}
+
+/** Threads for the native backend's pool (1 = single thread). Other backends ignore it. */
+export function setNumThreads(n: number): void {
+  if (typeof n !== 'number') throw new TypeError(`n: expected a positive integer, got ${typeof n}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`n: expected a positive integer, got ${n}`);
+  requestedThreads = n;
+  for (const backend of loaded.values()) backend.setThreads(n);
+}
+
+function env(name: string): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const value = proc?.env?.[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Chooses the backend at load time from GRADCLIP_BACKEND / GRADCLIP_THREADS, never throwing. */
+export function initialize(): void {
+  const threads = env('GRADCLIP_THREADS');
+  const notes: string[] = [];
+  if (threads !== undefined) {
+    const n = Number(threads);
+    if (Number.isInteger(n) && n >= 1) requestedThreads = n;
+    else notes.push(`GRADCLIP_THREADS=${threads} ignored: expected a positive integer`);
+  }
+  const forced = env('GRADCLIP_BACKEND');
+  if (forced === undefined || forced === 'auto') {
+    selectAuto(notes);
+    return;
+  }
+  if (!CHOICES.has(forced)) {
+    selectAuto([...notes, `GRADCLIP_BACKEND=${forced} ignored: expected native, wasm, js or auto`]);
+    return;
+  }
+  const name = forced as BackendName;
+  const got = tryLoad(name);
+  if (typeof got === 'string') {
+    selectAuto([...notes, `GRADCLIP_BACKEND=${name} unavailable (${got})`]);
+    return;
+  }
+  for (const other of AUTO_ORDER) {
+    if (other === name) break;
+    const state = tryLoad(other);
+    notes.push(typeof state === 'string' ? state : `${other}: not used (GRADCLIP_BACKEND=${name})`);
+  }
+  fallbacks = notes;
+  active = got;
+}

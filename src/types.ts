@@ -1,0 +1,31 @@
+import type { BackendName, GradArray } from './backends/backend.js';
+
+export type { BackendName, GradArray };
+
+/** Anything with a `grad` property, like a torch Parameter. `null`/`undefined` grads are skipped. */
+export interface ParameterLike {
+  grad: GradArray | null | undefined;
+}
+
+/** One gradient array, one parameter-like, or any iterable of them (read exactly once). */
+export type Parameters = GradArray | ParameterLike | Iterable<GradArray | ParameterLike | null | undefined>;
+
+/** A p-norm order: any number, or the strings torch accepts for ±infinity. */
+export type NormType = number | 'inf' | '-inf' | 'Infinity' | '-Infinity';
+
+export interface NormOptions {
+  /** Order of the norm (default 2). */
+  normType?: NormType;
+  /** Throw instead of scaling when the total norm is NaN or ±Infinity (default false). */
+  errorIfNonfinite?: boolean;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Instruction set the kernels run on (e.g. 'avx512', 'avx2', 'sse2', 'neon', 'simd128', 'scalar'). */
+  isa: string;
+  /** Threads the backend uses for large lists. */
+  threads: number;
+  /** Backends that were tried before this one, or skipped, each with the reason. */
+  fallbacks: string[];
+}
