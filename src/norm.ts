@@ -80,7 +80,9 @@ function powerNorm(arrays: readonly GradArray[], p: number, backend: Backend): n
     if (rescale.length > 0) {
       const scales = new Float64Array(rescale.length);
       const again = rescale.map((j, k) => {
-        const e = exponentOf(extremes[j]);
+        // 2^-e must itself be a finite double: for subnormal extremes, stop at 2^1022
+        // (the scaled values are then >= 2^-52, far from underflow).
+        const e = Math.max(exponentOf(extremes[j]), -1022);
         exps[suspects[j]] = e;
         scales[k] = pow2(-e);
         return subset[j];
@@ -103,6 +105,7 @@ function powerNorm(arrays: readonly GradArray[], p: number, backend: Backend): n
   const integral = Number.isInteger(p);
   for (let i = 0; i < n; i++) {
     const shift = p * (exps[i] - top);
+    if (partials[i] === 0) continue;
     total += shift === 0 ? partials[i] : partials[i] * (integral ? pow2(shift) : 2 ** shift);
   }
   const root = p === 1 ? total : p === 2 ? Math.sqrt(total) : total ** (1 / p);
