@@ -43,11 +43,11 @@ export function bitsOf(x: number): string {
 }
 
 /** Values spread over 40 binades, so that rounding depends on the order of additions. */
-export function spreadData<T extends Float32Array | Float64Array>(
-  Ctor: new (n: number) => T,
+export function spreadData(
+  Ctor: typeof Float32Array | typeof Float64Array,
   n: number,
   seed: number,
-): T {
+): Float32Array | Float64Array {
   const r = rng(seed);
   const a = new Ctor(n);
   for (let i = 0; i < n; i++) a[i] = (r() - 0.5) * 2 ** Math.floor(r() * 40 - 20);

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+/** Backend choice at load time (GRADCLIP_BACKEND) and at run time (setBackend). */
+
+async function freshImport() {
+  vi.resetModules();
+  return import('../src/index.js');
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('backend selection (SPEC §7)', () => {
+  it('reports the active backend and why the others were not used', async () => {
+    const g = await freshImport();
+    const info = g.getBackend();
+    console.log(`[backend] ${JSON.stringify(info)}`);
+    expect(['native', 'wasm', 'js']).toContain(info.name);
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+    expect(typeof info.isa).toBe('string');
+    // Every backend ahead of the chosen one in the auto order says why it was passed over.
+    const ahead = ['native', 'wasm', 'js'].slice(0, ['native', 'wasm', 'js'].indexOf(info.name));
+    for (const name of ahead) expect(info.fallbacks.some((f) => f.startsWith(`${name}:`))).toBe(true);
+  });
+
+  it('GRADCLIP_BACKEND=js forces js and still records why native and wasm are not used', async () => {
+    vi.stubEnv('GRADCLIP_BACKEND', 'js');
+    const g = await freshImport();
+    const info = g.getBackend();
+    expect(info.name).toBe('js');
+    expect(info.isa).toBe('scalar');
+    expect(info.fallbacks.find((f) => f.startsWith('native:'))).toBeTruthy();
+    expect(info.fallbacks.find((f) => f.startsWith('wasm:'))).toBeTruthy();
+    expect(g.clip_grad_norm_(new Float32Array([3, 4]), 1)).toBe(5);
+  });
+
+  it('an unknown GRADCLIP_BACKEND is not thrown at import; it is reported and auto is used', async () => {
+    vi.stubEnv('GRADCLIP_BACKEND', 'cuda');
+    const g = await freshImport();
+    expect(g.getBackend().fallbacks.some((f) => f.includes('GRADCLIP_BACKEND=cuda ignored'))).toBe(true);
+  });
+
+  it('a bad GRADCLIP_THREADS is reported, not thrown', async () => {
+    vi.stubEnv('GRADCLIP_THREADS', 'many');
+    const g = await freshImport();
+    expect(g.getBackend().fallbacks.some((f) => f.includes('GRADCLIP_THREADS=many ignored'))).toBe(true);
+  });
+
+  it('setBackend switches, and names why when a backend is unavailable', async () => {
+    const g = await freshImport();
+    expect(g.setBackend('js').name).toBe('js');
+    expect(g.getBackend().name).toBe('js');
+    for (const name of ['native', 'wasm'] as const) {
+      let error: unknown;
+      let info: ReturnType<typeof g.getBackend> | undefined;
+      try {
+        info = g.setBackend(name);
+      } catch (err) {
+        error = err;
+      }
+      if (error) {
+        expect((error as Error).message).toMatch(new RegExp(`^setBackend\\('${name}'\\) failed: ${name}: .+`));
+        expect(g.getBackend().name).toBe('js');
+      } else {
+        expect(info?.name).toBe(name);
+        g.setBackend('js');
+      }
+    }
+    expect(g.setBackend('auto').name).toBe(g.getBackend().name);
+  });
+
+  it('the backend named by GRADCLIP_BACKEND for this run is the one in use', async () => {
+    const forced = process.env.GRADCLIP_BACKEND;
+    const g = await freshImport();
+    if (forced) expect(g.getBackend().name).toBe(forced);
+    else expect(g.getBackend().fallbacks.every((f) => !f.includes('GRADCLIP_BACKEND'))).toBe(true);
+  });
+});
