@@ -1,1 +1,40 @@
-{ "targets": [] }
+{
+  # Each instruction set is its own static library with its own flags; the addon itself is
+  # built for the baseline (never -march=native) and picks a kernel table at load time.
+  "target_defaults": {
+    "cflags_cc": ["-O3", "-std=c++17", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+    "xcode_settings": {
+      "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+      "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-ffp-contract=off"]
+    }
+  },
+  "targets": [
+    {
+      "target_name": "gradclip_kernels_base",
+      "type": "static_library",
+      "sources": ["native/kernels/scalar.cc", "native/kernels/sse2.cc", "native/kernels/neon.cc"]
+    },
+    {
+      "target_name": "gradclip_kernels_avx2",
+      "type": "static_library",
+      "sources": ["native/kernels/avx2.cc"],
+      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mfma"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] } }]]
+    },
+    {
+      "target_name": "gradclip_kernels_avx512",
+      "type": "static_library",
+      "sources": ["native/kernels/avx512.cc"],
+      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-Wno-maybe-uninitialized"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl"] } }]]
+    },
+    {
+      "target_name": "gradclip",
+      "sources": ["native/binding.cc", "native/engine.cc", "native/dispatch.cc", "native/pool.cc"],
+      "dependencies": ["gradclip_kernels_base", "gradclip_kernels_avx2", "gradclip_kernels_avx512"],
+      "cflags_cc": ["-pthread"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

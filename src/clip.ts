@@ -9,7 +9,7 @@ import {
   normOptions,
 } from './args.js';
 import type { GradArray } from './backends/backend.js';
-import { clipCoefficient, NonFiniteNormError, totalNorm } from './norm.js';
+import { clipCoefficient, NonFiniteNormError, totalNorm, totalNormAsync } from './norm.js';
 import { activeBackend } from './registry.js';
 import type { NormOptions, NormType, Parameters } from './types.js';
 
@@ -130,21 +130,47 @@ export function clipGradsWithNorm(parameters: Parameters, maxNorm: number, total
   scaleBy(gradientsOf(parameters, 'parameters'), max, total);
 }
 
-/** clipGradNorm as a Promise (errors become rejections). */
+/**
+ * clipGradNorm as a Promise. Arguments are checked synchronously (a bad call rejects before
+ * any work); on the native backend the reductions and the scaling run off the JS thread.
+ * Do not write to or transfer the gradients' buffers until the promise settles.
+ */
 export async function clipGradNormAsync(
   parameters: Parameters,
   maxNorm: number,
   options?: NormOptions,
 ): Promise<number> {
-  return clipGradNorm(parameters, maxNorm, options);
+  const max = checkNonNegative(maxNorm, 'maxNorm');
+  const { p, errorIfNonfinite } = normOptions(options);
+  const grads = gradientsOf(parameters, 'parameters');
+  if (grads.length === 0) return 0;
+  const backend = activeBackend();
+  const total = await totalNormAsync(grads, p, backend);
+  if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
+  const coef = clipCoefficient(max, total);
+  if (coef !== 1) {
+    if (backend.scaleAsync) await backend.scaleAsync(grads, coef);
+    else backend.scale(grads, coef);
+  }
+  return total;
 }
 
-/** getTotalNorm as a Promise (errors become rejections). */
+/** getTotalNorm as a Promise; on the native backend the reductions run off the JS thread. */
 export async function getTotalNormAsync(tensors: Parameters, options?: NormOptions): Promise<number> {
-  return getTotalNorm(tensors, options);
+  const { p, errorIfNonfinite } = normOptions(options);
+  const grads = gradientsOf(tensors, 'tensors');
+  if (grads.length === 0) return 0;
+  const total = await totalNormAsync(grads, p, activeBackend());
+  if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
+  return total;
 }
 
-/** clipGradValue as a Promise (errors become rejections). */
+/** clipGradValue as a Promise; on the native backend the clamping runs off the JS thread. */
 export async function clipGradValueAsync(parameters: Parameters, clipValue_: number): Promise<void> {
-  clipGradValue(parameters, clipValue_);
+  const c = checkNotNaN(clipValue_, 'clipValue');
+  const grads = gradientsOf(parameters, 'parameters');
+  if (grads.length === 0) return;
+  const backend = activeBackend();
+  if (backend.clampAsync) await backend.clampAsync(grads, -c, c);
+  else backend.clamp(grads, -c, c);
 }

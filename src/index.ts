@@ -2,7 +2,8 @@
  * gradclip — PyTorch's gradient clipping for JavaScript.
  * Node entry: registers the optional backends, then picks one (GRADCLIP_BACKEND, else native → wasm → js).
  */
-import { initialize } from './registry.js';
+import { loadNative } from './backends/native.js';
+import { initialize, registerBackend } from './registry.js';
 
 export {
   clip_grad_norm_,
@@ -30,4 +31,5 @@ export type {
   Parameters,
 } from './types.js';
 
+registerBackend('native', loadNative);
 initialize();

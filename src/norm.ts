@@ -1,5 +1,16 @@
 import { type Backend, type GradArray, ReduceOp } from './backends/backend.js';
 
+/** One backend reduction the norm computation needs; the driver answers with its partials. */
+export interface ReduceRequest {
+  arrays: readonly GradArray[];
+  op: ReduceOp;
+  p: number;
+  scales: Float64Array | null;
+}
+
+/** A norm computation as a sequence of reductions, so one plan serves sync and async drivers. */
+export type NormPlan = Generator<ReduceRequest, number, Float64Array>;
+
 /**
  * The total norm of a list of gradients: torch's norm of the per-tensor norms,
  * computed from per-tensor partials that the backend reduces in the order of SPEC §6.
@@ -55,11 +66,10 @@ function maxWithNaN(values: Float64Array): number {
  * from min |x| for p < 0, where the smallest elements dominate), and its partial
  * is carried as S·2^(p·e). The combination is done here, once, for every backend.
  */
-function powerNorm(arrays: readonly GradArray[], p: number, backend: Backend): number {
+function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
   const n = arrays.length;
   const op = sumOpFor(p);
-  const partials = new Float64Array(n);
-  backend.reduce(arrays, op, p, null, partials);
+  const partials = yield { arrays, op, p, scales: null };
 
   const suspects: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -69,8 +79,7 @@ function powerNorm(arrays: readonly GradArray[], p: number, backend: Backend): n
   const exps = new Int32Array(n);
   if (suspects.length > 0) {
     const subset = suspects.map((i) => arrays[i]);
-    const extremes = new Float64Array(subset.length);
-    backend.reduce(subset, p > 0 ? ReduceOp.MaxAbs : ReduceOp.MinAbs, p, null, extremes);
+    const extremes = yield { arrays: subset, op: p > 0 ? ReduceOp.MaxAbs : ReduceOp.MinAbs, p, scales: null };
     const rescale: number[] = [];
     for (let j = 0; j < subset.length; j++) {
       const m = extremes[j];
@@ -87,8 +96,7 @@ function powerNorm(arrays: readonly GradArray[], p: number, backend: Backend): n
         scales[k] = pow2(-e);
         return subset[j];
       });
-      const out = new Float64Array(rescale.length);
-      backend.reduce(again, op, p, scales, out);
+      const out = yield { arrays: again, op, p, scales };
       rescale.forEach((j, k) => {
         partials[suspects[j]] = out[k];
       });
@@ -112,19 +120,16 @@ function powerNorm(arrays: readonly GradArray[], p: number, backend: Backend): n
   return top === 0 ? root : root * pow2(top);
 }
 
-export function totalNorm(arrays: readonly GradArray[], p: number, backend: Backend): number {
+export function* totalNormPlan(arrays: readonly GradArray[], p: number): NormPlan {
   if (arrays.length === 0) return 0;
   if (p === Number.POSITIVE_INFINITY) {
-    const out = new Float64Array(arrays.length);
-    backend.reduce(arrays, ReduceOp.MaxAbs, p, null, out);
-    return maxWithNaN(out);
+    return maxWithNaN(yield { arrays, op: ReduceOp.MaxAbs, p, scales: null });
   }
   if (p === Number.NEGATIVE_INFINITY) {
     // An empty tensor has no minimum; it is ignored (torch throws).
     const nonEmpty = arrays.filter((a) => a.length > 0);
     if (nonEmpty.length === 0) return 0;
-    const out = new Float64Array(nonEmpty.length);
-    backend.reduce(nonEmpty, ReduceOp.MinAbs, p, null, out);
+    const out = yield { arrays: nonEmpty, op: ReduceOp.MinAbs, p, scales: null };
     let m = Number.POSITIVE_INFINITY;
     for (const v of out) {
       if (v < m) m = v;
@@ -135,13 +140,43 @@ export function totalNorm(arrays: readonly GradArray[], p: number, backend: Back
   if (p === 0) {
     // torch's norm of norms: the 0-"norm" of the per-tensor nonzero counts,
     // i.e. the number of tensors with any nonzero element.
-    const out = new Float64Array(arrays.length);
-    backend.reduce(arrays, ReduceOp.CountNonzero, p, null, out);
+    const out = yield { arrays, op: ReduceOp.CountNonzero, p, scales: null };
     let tensors = 0;
     for (const c of out) if (c > 0) tensors++;
     return tensors;
   }
-  return powerNorm(arrays, p, backend);
+  return yield* powerNorm(arrays, p);
+}
+
+function answer(request: ReduceRequest, backend: Backend): Float64Array {
+  const out = new Float64Array(request.arrays.length);
+  backend.reduce(request.arrays, request.op, request.p, request.scales, out);
+  return out;
+}
+
+export function totalNorm(arrays: readonly GradArray[], p: number, backend: Backend): number {
+  const plan = totalNormPlan(arrays, p);
+  let step = plan.next();
+  while (!step.done) step = plan.next(answer(step.value, backend));
+  return step.value;
+}
+
+/** totalNorm with the reductions run off the JS thread where the backend can. */
+export async function totalNormAsync(arrays: readonly GradArray[], p: number, backend: Backend): Promise<number> {
+  const plan = totalNormPlan(arrays, p);
+  let step = plan.next();
+  while (!step.done) {
+    const { arrays: list, op, p: order, scales } = step.value;
+    let out: Float64Array;
+    if (backend.reduceAsync) {
+      out = new Float64Array(list.length);
+      await backend.reduceAsync(list, op, order, scales, out);
+    } else {
+      out = answer(step.value, backend);
+    }
+    step = plan.next(out);
+  }
+  return step.value;
 }
 
 /** A float as Python's repr prints it: 2.0, 0.5, inf, 1e-07, 1e+16. */

@@ -42,6 +42,16 @@ export interface Backend {
   scale(arrays: readonly GradArray[], coef: number): void;
   /** x ← min(max(x, lo), hi) with lo/hi rounded to each array's dtype; NaN stays NaN. */
   clamp(arrays: readonly GradArray[], lo: number, hi: number): void;
+  /** The same operations off the JS thread, where the backend can; the facade awaits them. */
+  reduceAsync?(
+    arrays: readonly GradArray[],
+    op: ReduceOp,
+    p: number,
+    scales: Float64Array | null,
+    out: Float64Array,
+  ): Promise<void>;
+  scaleAsync?(arrays: readonly GradArray[], coef: number): Promise<void>;
+  clampAsync?(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
 }
 
 /**

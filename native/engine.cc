@@ -1,0 +1,148 @@
+#include "engine.h"
+
+#include <cmath>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "dispatch.h"
+#include "pool.h"
+
+namespace gradclip {
+
+Engine::Engine() : kernels_(nullptr), threads_(1), parallel_threshold_(kDefaultParallelThreshold) {
+  kernels_.store(initial_kernels(&isa_note_));
+  const unsigned hw = std::thread::hardware_concurrency();
+  threads_.store(hw == 0 ? 1 : hw);
+}
+
+bool Engine::set_isa(const std::string& isa) {
+  const KernelTable* t = find_kernels(isa);
+  if (t == nullptr) return false;
+  kernels_.store(t);
+  return true;
+}
+
+std::vector<Engine::Block> Engine::blocks_of(const TensorView* ts, std::size_t n, std::size_t* elements) const {
+  std::vector<Block> blocks;
+  std::size_t total = 0;
+  for (std::size_t t = 0; t < n; ++t) {
+    for (std::size_t start = 0; start < ts[t].length; start += kBlock) {
+      const std::size_t len = ts[t].length - start < kBlock ? ts[t].length - start : kBlock;
+      blocks.push_back({t, start, len});
+    }
+    total += ts[t].length;
+  }
+  *elements = total;
+  return blocks;
+}
+
+template <class Fn>
+void Engine::for_blocks(const std::vector<Block>& blocks, std::size_t elements, const Fn& fn) const {
+  std::size_t parts = threads();
+  if (parts > blocks.size()) parts = blocks.size();
+  if (elements < parallel_threshold()) parts = 1;
+  std::unique_lock<std::mutex> pool_lock;
+  if (parts > 1) {
+    pool_lock = std::unique_lock<std::mutex>(Pool::shared().busy(), std::try_to_lock);
+    if (!pool_lock.owns_lock()) parts = 1;  // another caller has the pool: same result on one thread
+  }
+  if (parts <= 1) {
+    for (std::size_t b = 0; b < blocks.size(); ++b) fn(b);
+    return;
+  }
+  // Part t takes the blocks whose first element falls in [t·E/parts, (t+1)·E/parts).
+  std::vector<std::size_t> bounds(parts + 1, blocks.size());
+  bounds[0] = 0;
+  std::size_t seen = 0, part = 1;
+  for (std::size_t b = 0; b < blocks.size() && part < parts; ++b) {
+    while (part < parts && seen >= elements / parts * part) bounds[part++] = b;
+    seen += blocks[b].length;
+  }
+  const std::function<void(std::size_t)> job = [&](std::size_t t) {
+    for (std::size_t b = bounds[t]; b < bounds[t + 1]; ++b) fn(b);
+  };
+  Pool::shared().run(parts, job);
+}
+
+void Engine::reduce(const TensorView* ts, std::size_t n, Op op, double p, const double* scales, double* out) const {
+  const KernelTable& k = *kernels();
+  std::size_t elements = 0;
+  const std::vector<Block> blocks = blocks_of(ts, n, &elements);
+  std::vector<double> results(blocks.size());
+  for_blocks(blocks, elements, [&](std::size_t b) {
+    const Block& blk = blocks[b];
+    const TensorView& t = ts[blk.tensor];
+    const double s = scales ? scales[blk.tensor] : 1.0;
+    double r = 0;
+    if (t.f64) {
+      const double* x = static_cast<const double*>(t.data) + blk.start;
+      switch (op) {
+        case Op::SumAbs:
+        case Op::SumSquares: r = k.block_sum_f64(x, blk.length, op, s); break;
+        case Op::SumPow: r = block_sum_pow_f64(x, blk.length, p, s); break;
+        case Op::MaxAbs: r = k.max_abs_f64(x, blk.length); break;
+        case Op::MinAbs: r = k.min_abs_f64(x, blk.length); break;
+        case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f64(x, blk.length)); break;
+      }
+    } else {
+      const float* x = static_cast<const float*>(t.data) + blk.start;
+      switch (op) {
+        case Op::SumAbs:
+        case Op::SumSquares: r = k.block_sum_f32(x, blk.length, op, s); break;
+        case Op::SumPow: r = block_sum_pow_f32(x, blk.length, p, s); break;
+        case Op::MaxAbs: r = k.max_abs_f32(x, blk.length); break;
+        case Op::MinAbs: r = k.min_abs_f32(x, blk.length); break;
+        case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f32(x, blk.length)); break;
+      }
+    }
+    results[b] = r;
+  });
+  // Combine block results per tensor, blocks in order (the same as js.ts).
+  for (std::size_t i = 0; i < n; ++i) out[i] = op == Op::MinAbs ? INFINITY : 0.0;
+  std::vector<bool> saw_nan(n, false);
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    const double r = results[b];
+    double& acc = out[blocks[b].tensor];
+    switch (op) {
+      case Op::MaxAbs:
+        if (r > acc) acc = r;
+        else if (r != r) saw_nan[blocks[b].tensor] = true;
+        break;
+      case Op::MinAbs:
+        if (r < acc) acc = r;
+        else if (r != r) saw_nan[blocks[b].tensor] = true;
+        break;
+      default: acc += r; break;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) if (saw_nan[i]) out[i] = NAN;
+}
+
+void Engine::scale(const TensorView* ts, std::size_t n, double coef) const {
+  const KernelTable& k = *kernels();
+  std::size_t elements = 0;
+  const std::vector<Block> blocks = blocks_of(ts, n, &elements);
+  const float c32 = static_cast<float>(coef);
+  for_blocks(blocks, elements, [&](std::size_t b) {
+    const Block& blk = blocks[b];
+    const TensorView& t = ts[blk.tensor];
+    if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
+    else k.scale_f32(static_cast<float*>(t.data) + blk.start, blk.length, c32);
+  });
+}
+
+void Engine::clamp(const TensorView* ts, std::size_t n, double lo, double hi) const {
+  const KernelTable& k = *kernels();
+  std::size_t elements = 0;
+  const std::vector<Block> blocks = blocks_of(ts, n, &elements);
+  const float lo32 = static_cast<float>(lo), hi32 = static_cast<float>(hi);
+  for_blocks(blocks, elements, [&](std::size_t b) {
+    const Block& blk = blocks[b];
+    const TensorView& t = ts[blk.tensor];
+    if (t.f64) k.clamp_f64(static_cast<double*>(t.data) + blk.start, blk.length, lo, hi);
+    else k.clamp_f32(static_cast<float*>(t.data) + blk.start, blk.length, lo32, hi32);
+  });
+}
+
+}  // namespace gradclip

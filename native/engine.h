@@ -1,0 +1,60 @@
+// Runs the kernels over a whole list of tensors: cuts each tensor into blocks, spreads
+// whole blocks over the threads, and combines the block results in the order of SPEC §6
+// (so the thread count never changes what is added to what).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "kernels/contract.h"
+
+namespace gradclip {
+
+struct TensorView {
+  void* data;
+  std::size_t length;  // elements; 64-bit throughout
+  bool f64;
+};
+
+class Engine {
+ public:
+  Engine();
+
+  // out[i] = the partial of tensor i under op (see ReduceOp in src/backends/backend.ts).
+  void reduce(const TensorView* ts, std::size_t n, Op op, double p, const double* scales, double* out) const;
+  // x *= coef rounded to each tensor's dtype.
+  void scale(const TensorView* ts, std::size_t n, double coef) const;
+  // x = min(max(x, lo), hi), bounds rounded to each tensor's dtype.
+  void clamp(const TensorView* ts, std::size_t n, double lo, double hi) const;
+
+  const KernelTable* kernels() const { return kernels_.load(); }
+  bool set_isa(const std::string& isa);
+  const std::string& isa_note() const { return isa_note_; }
+
+  std::size_t threads() const { return threads_.load(); }
+  void set_threads(std::size_t n) { threads_.store(n < 1 ? 1 : n); }
+  // Below this many elements in a list, one thread does the work (waking others costs more).
+  std::size_t parallel_threshold() const { return parallel_threshold_.load(); }
+  void set_parallel_threshold(std::size_t n) { parallel_threshold_.store(n); }
+
+ private:
+  struct Block {
+    std::size_t tensor, start, length;
+  };
+  std::vector<Block> blocks_of(const TensorView* ts, std::size_t n, std::size_t* elements) const;
+  // Calls fn(block index) for every block, split over threads by element count.
+  template <class Fn>
+  void for_blocks(const std::vector<Block>& blocks, std::size_t elements, const Fn& fn) const;
+
+  std::atomic<const KernelTable*> kernels_;
+  std::string isa_note_;
+  std::atomic<std::size_t> threads_;
+  std::atomic<std::size_t> parallel_threshold_;
+};
+
+// Elements below which a list is reduced on one thread; measured by bench/threshold.mjs.
+constexpr std::size_t kDefaultParallelThreshold = std::size_t(1) << 18;
+
+}  // namespace gradclip

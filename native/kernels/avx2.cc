@@ -1,0 +1,69 @@
+// AVX2 + FMA: 4 doubles per vector, 8 accumulators. Built with -mavx2 -mfma -ffp-contract=off.
+#include "simd_kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+namespace gradclip {
+namespace {
+
+struct F32Ops {
+  using T = float;
+  using Vec = __m256;
+  using Mask = __m256;
+  static constexpr std::size_t N = 8;
+  static Vec Load(const float* p) { return _mm256_loadu_ps(p); }
+  static Vec Set1(float v) { return _mm256_set1_ps(v); }
+  static Vec Abs(Vec v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+  static Vec Max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  static Vec Min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
+  static Mask NoNaN() { return _mm256_setzero_ps(); }
+  static Mask OrNaN(Mask m, Vec v) { return _mm256_or_ps(m, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); }
+  static bool AnyNaN(Mask m) { return _mm256_movemask_ps(m) != 0; }
+  static void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+};
+
+struct F64Ops {
+  using T = double;
+  using Vec = __m256d;
+  using Mask = __m256d;
+  static constexpr std::size_t N = 4;
+  static Vec Load(const double* p) { return _mm256_loadu_pd(p); }
+  static Vec Set1(double v) { return _mm256_set1_pd(v); }
+  static Vec Abs(Vec v) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v); }
+  static Vec Max(Vec a, Vec b) { return _mm256_max_pd(a, b); }
+  static Vec Min(Vec a, Vec b) { return _mm256_min_pd(a, b); }
+  static Mask NoNaN() { return _mm256_setzero_pd(); }
+  static Mask OrNaN(Mask m, Vec v) { return _mm256_or_pd(m, _mm256_cmp_pd(v, v, _CMP_UNORD_Q)); }
+  static bool AnyNaN(Mask m) { return _mm256_movemask_pd(m) != 0; }
+  static void Store(double* p, Vec v) { _mm256_storeu_pd(p, v); }
+};
+
+struct Avx2 {
+  static constexpr std::size_t W = 4;
+  using D = __m256d;
+  static D LoadWide(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+  static D LoadWide(const double* p) { return _mm256_loadu_pd(p); }
+  static D Zero() { return _mm256_setzero_pd(); }
+  static D Set1(double v) { return _mm256_set1_pd(v); }
+  static D Add(D a, D b) { return _mm256_add_pd(a, b); }
+  static D Mul(D a, D b) { return _mm256_mul_pd(a, b); }
+  static D Abs(D a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+  static void Store(double* p, D v) { _mm256_storeu_pd(p, v); }
+  using F32 = F32Ops;
+  using F64 = F64Ops;
+};
+
+const KernelTable kTable = simd::make_table<Avx2>("avx2");
+
+}  // namespace
+
+const KernelTable* avx2_kernels() { return &kTable; }
+
+}  // namespace gradclip
+
+#else
+namespace gradclip {
+const KernelTable* avx2_kernels() { return nullptr; }
+}  // namespace gradclip
+#endif

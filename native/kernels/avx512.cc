@@ -1,0 +1,70 @@
+// AVX-512 F/BW/DQ/VL: 8 doubles per vector, 4 accumulators. Built with -mavx512f -mavx512bw
+// -mavx512dq -mavx512vl -ffp-contract=off.
+#include "simd_kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+namespace gradclip {
+namespace {
+
+struct F32Ops {
+  using T = float;
+  using Vec = __m512;
+  using Mask = __mmask16;
+  static constexpr std::size_t N = 16;
+  static Vec Load(const float* p) { return _mm512_loadu_ps(p); }
+  static Vec Set1(float v) { return _mm512_set1_ps(v); }
+  static Vec Abs(Vec v) { return _mm512_abs_ps(v); }
+  static Vec Max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+  static Vec Min(Vec a, Vec b) { return _mm512_min_ps(a, b); }
+  static Mask NoNaN() { return 0; }
+  static Mask OrNaN(Mask m, Vec v) { return m | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
+  static bool AnyNaN(Mask m) { return m != 0; }
+  static void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+};
+
+struct F64Ops {
+  using T = double;
+  using Vec = __m512d;
+  using Mask = __mmask8;
+  static constexpr std::size_t N = 8;
+  static Vec Load(const double* p) { return _mm512_loadu_pd(p); }
+  static Vec Set1(double v) { return _mm512_set1_pd(v); }
+  static Vec Abs(Vec v) { return _mm512_abs_pd(v); }
+  static Vec Max(Vec a, Vec b) { return _mm512_max_pd(a, b); }
+  static Vec Min(Vec a, Vec b) { return _mm512_min_pd(a, b); }
+  static Mask NoNaN() { return 0; }
+  static Mask OrNaN(Mask m, Vec v) { return m | _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q); }
+  static bool AnyNaN(Mask m) { return m != 0; }
+  static void Store(double* p, Vec v) { _mm512_storeu_pd(p, v); }
+};
+
+struct Avx512 {
+  static constexpr std::size_t W = 8;
+  using D = __m512d;
+  static D LoadWide(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+  static D LoadWide(const double* p) { return _mm512_loadu_pd(p); }
+  static D Zero() { return _mm512_setzero_pd(); }
+  static D Set1(double v) { return _mm512_set1_pd(v); }
+  static D Add(D a, D b) { return _mm512_add_pd(a, b); }
+  static D Mul(D a, D b) { return _mm512_mul_pd(a, b); }
+  static D Abs(D a) { return _mm512_abs_pd(a); }
+  static void Store(double* p, D v) { _mm512_storeu_pd(p, v); }
+  using F32 = F32Ops;
+  using F64 = F64Ops;
+};
+
+const KernelTable kTable = simd::make_table<Avx512>("avx512");
+
+}  // namespace
+
+const KernelTable* avx512_kernels() { return &kTable; }
+
+}  // namespace gradclip
+
+#else
+namespace gradclip {
+const KernelTable* avx512_kernels() { return nullptr; }
+}  // namespace gradclip
+#endif

@@ -1,0 +1,70 @@
+// The kernel contract of SPEC §6, shared by every instruction-set implementation.
+// Read it next to src/backends/js.ts: the kernels are translations of that file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gradclip {
+
+// The reduction order: blocks of kBlock elements, element i of a block in lane i mod kLanes,
+// lanes combined by the pairwise tree below. These two change only together, everywhere
+// (src/backends/backend.ts, assembly/contract.ts), with test/reduction-order.test.ts.
+constexpr std::size_t kBlock = 65536;
+constexpr std::size_t kLanes = 32;
+
+// Numeric codes shared with ReduceOp in src/backends/backend.ts.
+enum class Op : int {
+  SumAbs = 0,
+  SumSquares = 1,
+  MaxAbs = 2,
+  MinAbs = 3,
+  CountNonzero = 4,
+  SumPow = 5,
+};
+
+inline bool is_sum(Op op) { return op == Op::SumAbs || op == Op::SumSquares || op == Op::SumPow; }
+
+// Lane k + lane k+16 (k < 16), then k + k+8, k + k+4, k + k+2, then 0 + 1.
+inline double combine_lanes(double* lanes) {
+  for (std::size_t width = kLanes / 2; width >= 1; width /= 2) {
+    for (std::size_t k = 0; k < width; ++k) lanes[k] += lanes[k + width];
+  }
+  return lanes[0];
+}
+
+// One instruction set's kernels. Block kernels take at most kBlock elements and return
+// that block's result; whole-range kernels (max/min/count/scale/clamp) are order-free.
+struct KernelTable {
+  const char* isa;
+  // op is SumAbs or SumSquares; scale multiplies each element first (an exact power of two).
+  double (*block_sum_f32)(const float* x, std::size_t n, Op op, double scale);
+  double (*block_sum_f64)(const double* x, std::size_t n, Op op, double scale);
+  // NaN if any element is NaN; max starts at 0, min at +inf.
+  double (*max_abs_f32)(const float* x, std::size_t n);
+  double (*max_abs_f64)(const double* x, std::size_t n);
+  double (*min_abs_f32)(const float* x, std::size_t n);
+  double (*min_abs_f64)(const double* x, std::size_t n);
+  std::uint64_t (*count_nonzero_f32)(const float* x, std::size_t n);
+  std::uint64_t (*count_nonzero_f64)(const double* x, std::size_t n);
+  // x *= c in the array's dtype (c already rounded to it): the correctly rounded product.
+  void (*scale_f32)(float* x, std::size_t n, float c);
+  void (*scale_f64)(double* x, std::size_t n, double c);
+  // x = min(max(x, lo), hi) as `x < lo ? lo : x`, then `x > hi ? hi : x`: NaN stays NaN.
+  void (*clamp_f32)(float* x, std::size_t n, float lo, float hi);
+  void (*clamp_f64)(double* x, std::size_t n, double lo, double hi);
+};
+
+// Σ|x·s|^p for a block in the same lane order; pow need not be bit-identical across ISAs,
+// so every ISA shares this one.
+double block_sum_pow_f32(const float* x, std::size_t n, double p, double scale);
+double block_sum_pow_f64(const double* x, std::size_t n, double p, double scale);
+
+// Each returns nullptr where its instruction set is not compiled in.
+const KernelTable* scalar_kernels();
+const KernelTable* sse2_kernels();
+const KernelTable* avx2_kernels();
+const KernelTable* avx512_kernels();
+const KernelTable* neon_kernels();
+
+}  // namespace gradclip

@@ -1,0 +1,61 @@
+// Plain C++: the kernels for CPUs with none of the vector units below, and the shared pow path.
+#include <cmath>
+
+#include "simd_kernels.h"
+
+namespace gradclip {
+namespace {
+
+template <class E>
+struct ScalarOps {
+  using T = E;
+  using Vec = E;
+  using Mask = bool;
+  static constexpr std::size_t N = 1;
+  static Vec Load(const E* p) { return *p; }
+  static Vec Set1(E v) { return v; }
+  static Vec Abs(Vec v) { return std::fabs(v); }
+  static Vec Max(Vec a, Vec b) { return b > a ? b : a; }
+  static Vec Min(Vec a, Vec b) { return b < a ? b : a; }
+  static Mask NoNaN() { return false; }
+  static Mask OrNaN(Mask m, Vec v) { return m || v != v; }
+  static bool AnyNaN(Mask m) { return m; }
+  static void Store(E* p, Vec v) { *p = v; }
+};
+
+struct Scalar {
+  static constexpr std::size_t W = 1;
+  using D = double;
+  static D LoadWide(const float* p) { return *p; }
+  static D LoadWide(const double* p) { return *p; }
+  static D Zero() { return 0.0; }
+  static D Set1(double v) { return v; }
+  static D Add(D a, D b) { return a + b; }
+  static D Mul(D a, D b) { return a * b; }
+  static D Abs(D a) { return std::fabs(a); }
+  static void Store(double* p, D v) { *p = v; }
+  using F32 = ScalarOps<float>;
+  using F64 = ScalarOps<double>;
+};
+
+const KernelTable kTable = simd::make_table<Scalar>("scalar");
+
+template <class T>
+double block_sum_pow(const T* x, std::size_t n, double p, double s) {
+  double lanes[kLanes] = {};
+  for (std::size_t i = 0; i < n; ++i) lanes[i % kLanes] += std::pow(std::fabs(static_cast<double>(x[i]) * s), p);
+  return combine_lanes(lanes);
+}
+
+}  // namespace
+
+const KernelTable* scalar_kernels() { return &kTable; }
+
+double block_sum_pow_f32(const float* x, std::size_t n, double p, double scale) {
+  return block_sum_pow(x, n, p, scale);
+}
+double block_sum_pow_f64(const double* x, std::size_t n, double p, double scale) {
+  return block_sum_pow(x, n, p, scale);
+}
+
+}  // namespace gradclip

@@ -1,0 +1,125 @@
+// The kernels, written once over a small vector-traits interface. Each ISA's .cc file
+// defines its traits V and instantiates make_table<V>(), compiled with that ISA's flags
+// (see binding.gyp): the algorithm is shared, only the vector width differs.
+//
+// V provides:
+//   W: doubles per vector D; LoadWide(const float*|const double*) -> D (W elements widened)
+//   Zero, Set1, Add, Mul, Abs, Store(double*, D)
+//   F32 / F64: native-width ops for max/min: type Vec of N elements, Load, Store, Set1,
+//     Abs, Max, Min, and a NaN mask: NoNaN(), OrNaN(mask, v), AnyNaN(mask)
+#pragma once
+
+#include <cmath>
+#include <cstring>
+
+#include "contract.h"
+
+namespace gradclip {
+namespace simd {
+
+template <class V, bool Squares, bool Scaled, class T>
+double block_sum(const T* x, std::size_t n, double s) {
+  constexpr std::size_t N = kLanes / V::W;  // accumulators; accumulator k holds lanes [k·W, k·W+W)
+  typename V::D acc[N];
+  for (std::size_t k = 0; k < N; ++k) acc[k] = V::Zero();
+  const typename V::D sv = V::Set1(s);
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < N; ++k) {
+      typename V::D v = V::LoadWide(x + i + k * V::W);
+      if (Scaled) v = V::Mul(v, sv);
+      // Square, then add: two roundings for f64 (the files are built with -ffp-contract=off).
+      acc[k] = V::Add(acc[k], Squares ? V::Mul(v, v) : V::Abs(v));
+    }
+  }
+  alignas(64) double lanes[kLanes];
+  for (std::size_t k = 0; k < N; ++k) V::Store(lanes + k * V::W, acc[k]);
+  // The tail: element i + j belongs to lane j, after everything the lane already holds.
+  for (std::size_t j = 0; i + j < n; ++j) {
+    double v = static_cast<double>(x[i + j]);
+    if (Scaled) v *= s;
+    lanes[j] += Squares ? v * v : std::fabs(v);
+  }
+  return combine_lanes(lanes);
+}
+
+template <class V, class T>
+double block_sum_dispatch(const T* x, std::size_t n, Op op, double s) {
+  const bool squares = op == Op::SumSquares;
+  if (s == 1.0) return squares ? block_sum<V, true, false>(x, n, s) : block_sum<V, false, false>(x, n, s);
+  return squares ? block_sum<V, true, true>(x, n, s) : block_sum<V, false, true>(x, n, s);
+}
+
+// Order-free extremes of |x|: SIMD max/min drop NaN, so NaN is tracked in a separate mask.
+template <class O, bool IsMax>
+double extreme_abs(const typename O::T* x, std::size_t n) {
+  using Vec = typename O::Vec;
+  const double init = IsMax ? 0.0 : INFINITY;
+  Vec m = O::Set1(static_cast<typename O::T>(init));
+  typename O::Mask nan = O::NoNaN();
+  std::size_t i = 0;
+  for (; i + O::N <= n; i += O::N) {
+    Vec v = O::Abs(O::Load(x + i));
+    nan = O::OrNaN(nan, v);
+    m = IsMax ? O::Max(m, v) : O::Min(m, v);
+  }
+  if (O::AnyNaN(nan)) return NAN;
+  typename O::T parts[O::N];
+  O::Store(parts, m);
+  double r = init;
+  for (std::size_t k = 0; k < O::N; ++k) {
+    const double v = parts[k];
+    if (IsMax ? v > r : v < r) r = v;
+  }
+  for (; i < n; ++i) {
+    const double v = std::fabs(static_cast<double>(x[i]));
+    if (v != v) return NAN;
+    if (IsMax ? v > r : v < r) r = v;
+  }
+  return r;
+}
+
+// Plain loops: order-free, so the compiler's vectorizer (with this file's ISA flags) is enough.
+template <class T>
+std::uint64_t count_nonzero(const T* x, std::size_t n) {
+  std::uint64_t c = 0;
+  for (std::size_t i = 0; i < n; ++i) c += x[i] != T(0);  // NaN != 0 is true: NaN counts
+  return c;
+}
+
+template <class T>
+void scale(T* x, std::size_t n, T c) {
+  for (std::size_t i = 0; i < n; ++i) x[i] = x[i] * c;
+}
+
+template <class T>
+void clamp(T* x, std::size_t n, T lo, T hi) {
+  for (std::size_t i = 0; i < n; ++i) {
+    T v = x[i];
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    x[i] = v;
+  }
+}
+
+template <class V>
+KernelTable make_table(const char* isa) {
+  KernelTable t;
+  t.isa = isa;
+  t.block_sum_f32 = &block_sum_dispatch<V, float>;
+  t.block_sum_f64 = &block_sum_dispatch<V, double>;
+  t.max_abs_f32 = &extreme_abs<typename V::F32, true>;
+  t.max_abs_f64 = &extreme_abs<typename V::F64, true>;
+  t.min_abs_f32 = &extreme_abs<typename V::F32, false>;
+  t.min_abs_f64 = &extreme_abs<typename V::F64, false>;
+  t.count_nonzero_f32 = &count_nonzero<float>;
+  t.count_nonzero_f64 = &count_nonzero<double>;
+  t.scale_f32 = &scale<float>;
+  t.scale_f64 = &scale<double>;
+  t.clamp_f32 = &clamp<float>;
+  t.clamp_f64 = &clamp<double>;
+  return t;
+}
+
+}  // namespace simd
+}  // namespace gradclip

@@ -1,0 +1,71 @@
+// SSE2 (the x86-64 baseline): 2 doubles per vector, 16 accumulators.
+#include "simd_kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <emmintrin.h>
+
+namespace gradclip {
+namespace {
+
+struct F32Ops {
+  using T = float;
+  using Vec = __m128;
+  using Mask = __m128;
+  static constexpr std::size_t N = 4;
+  static Vec Load(const float* p) { return _mm_loadu_ps(p); }
+  static Vec Set1(float v) { return _mm_set1_ps(v); }
+  static Vec Abs(Vec v) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), v); }
+  static Vec Max(Vec a, Vec b) { return _mm_max_ps(a, b); }
+  static Vec Min(Vec a, Vec b) { return _mm_min_ps(a, b); }
+  static Mask NoNaN() { return _mm_setzero_ps(); }
+  static Mask OrNaN(Mask m, Vec v) { return _mm_or_ps(m, _mm_cmpunord_ps(v, v)); }
+  static bool AnyNaN(Mask m) { return _mm_movemask_ps(m) != 0; }
+  static void Store(float* p, Vec v) { _mm_storeu_ps(p, v); }
+};
+
+struct F64Ops {
+  using T = double;
+  using Vec = __m128d;
+  using Mask = __m128d;
+  static constexpr std::size_t N = 2;
+  static Vec Load(const double* p) { return _mm_loadu_pd(p); }
+  static Vec Set1(double v) { return _mm_set1_pd(v); }
+  static Vec Abs(Vec v) { return _mm_andnot_pd(_mm_set1_pd(-0.0), v); }
+  static Vec Max(Vec a, Vec b) { return _mm_max_pd(a, b); }
+  static Vec Min(Vec a, Vec b) { return _mm_min_pd(a, b); }
+  static Mask NoNaN() { return _mm_setzero_pd(); }
+  static Mask OrNaN(Mask m, Vec v) { return _mm_or_pd(m, _mm_cmpunord_pd(v, v)); }
+  static bool AnyNaN(Mask m) { return _mm_movemask_pd(m) != 0; }
+  static void Store(double* p, Vec v) { _mm_storeu_pd(p, v); }
+};
+
+struct Sse2 {
+  static constexpr std::size_t W = 2;
+  using D = __m128d;
+  static D LoadWide(const float* p) {
+    return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+  static D LoadWide(const double* p) { return _mm_loadu_pd(p); }
+  static D Zero() { return _mm_setzero_pd(); }
+  static D Set1(double v) { return _mm_set1_pd(v); }
+  static D Add(D a, D b) { return _mm_add_pd(a, b); }
+  static D Mul(D a, D b) { return _mm_mul_pd(a, b); }
+  static D Abs(D a) { return _mm_andnot_pd(_mm_set1_pd(-0.0), a); }
+  static void Store(double* p, D v) { _mm_storeu_pd(p, v); }
+  using F32 = F32Ops;
+  using F64 = F64Ops;
+};
+
+const KernelTable kTable = simd::make_table<Sse2>("sse2");
+
+}  // namespace
+
+const KernelTable* sse2_kernels() { return &kTable; }
+
+}  // namespace gradclip
+
+#else
+namespace gradclip {
+const KernelTable* sse2_kernels() { return nullptr; }
+}  // namespace gradclip
+#endif

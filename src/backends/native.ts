@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Backend, GradArray, ReduceOp } from './backend.js';
+
+/**
+ * The Node-API addon (native/), loaded through node-gyp-build: a prebuilt binary from
+ * prebuilds/ first, then a local build in build/Release. Node only: this module is
+ * registered by src/index.ts, never by the browser/edge entries.
+ */
+
+interface Binding {
+  reduce(arrays: readonly GradArray[], op: number, p: number, scales: Float64Array | null, out: Float64Array): void;
+  scale(arrays: readonly GradArray[], coef: number): void;
+  clamp(arrays: readonly GradArray[], lo: number, hi: number): void;
+  reduceAsync(
+    arrays: readonly GradArray[],
+    op: number,
+    p: number,
+    scales: Float64Array | null,
+    out: Float64Array,
+  ): Promise<void>;
+  scaleAsync(arrays: readonly GradArray[], coef: number): Promise<void>;
+  clampAsync(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
+  info(): NativeInfo;
+  setThreads(n: number): void;
+  setIsa(isa: string): boolean;
+  setParallelThreshold(n: number): void;
+}
+
+export interface NativeInfo {
+  isa: string;
+  threads: number;
+  parallelThreshold: number;
+  /** Why GRADCLIP_ISA was not honoured, or ''. */
+  isaNote: string;
+  /** Kernel sets this CPU can run, best first. */
+  supported: string[];
+  block: number;
+  lanes: number;
+}
+
+/** The folder holding gradclip's package.json (src/backends/ in development, dist/ when installed). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'gradclip') return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the gradclip package folder');
+}
+
+let binding: Binding | undefined;
+
+function loadBinding(): Binding {
+  if (binding) return binding;
+  const root = packageRoot();
+  const require = createRequire(join(root, 'package.json'));
+  try {
+    binding = require('node-gyp-build')(root) as Binding;
+  } catch (err) {
+    const failure = join(root, 'build', 'native-build-failure.txt');
+    const why = existsSync(failure) ? ` (install-time build failed: ${readFileSync(failure, 'utf8').trim()})` : '';
+    throw new Error(`no addon loaded: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}${why}`);
+  }
+  return binding;
+}
+
+/** Test and benchmark hooks: the addon's own view, ISA forcing, the parallel threshold. */
+export function nativeBinding(): Binding {
+  return loadBinding();
+}
+
+export function loadNative(): Backend {
+  const b = loadBinding();
+  const notes = b.info().isaNote;
+  const backend: Backend & { notes: string } = {
+    name: 'native',
+    get isa() {
+      return b.info().isa;
+    },
+    notes,
+    threads: () => b.info().threads,
+    setThreads: (n) => b.setThreads(n),
+    reduce: (arrays, op: ReduceOp, p, scales, out) => b.reduce(arrays, op, p, scales, out),
+    scale: (arrays, coef) => b.scale(arrays, coef),
+    clamp: (arrays, lo, hi) => b.clamp(arrays, lo, hi),
+    reduceAsync: (arrays, op: ReduceOp, p, scales, out) => b.reduceAsync(arrays, op, p, scales, out),
+    scaleAsync: (arrays, coef) => b.scaleAsync(arrays, coef),
+    clampAsync: (arrays, lo, hi) => b.clampAsync(arrays, lo, hi),
+  };
+  return backend;
+}
