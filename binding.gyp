@@ -1,7 +1,12 @@
 {
   # Each instruction set is its own static library with its own flags; the addon itself is
   # built for the baseline (never -march=native) and picks a kernel table at load time.
+  "variables": { "sanitize%": 0 },
   "target_defaults": {
+    "conditions": [["sanitize==1", {
+      "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all", "-O1", "-g"],
+      "ldflags": ["-fsanitize=address,undefined"]
+    }]],
     "cflags_cc": ["-O3", "-std=c++17", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

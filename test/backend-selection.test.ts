@@ -74,6 +74,7 @@ describe('backend selection (SPEC §7)', () => {
     const forced = process.env.GRADCLIP_BACKEND;
     const g = await freshImport();
     if (forced) expect(g.getBackend().name).toBe(forced);
-    else expect(g.getBackend().fallbacks.every((f) => !f.includes('GRADCLIP_BACKEND'))).toBe(true);
+    if (forced === 'native' && process.env.GRADCLIP_ISA) expect(g.getBackend().isa).toBe(process.env.GRADCLIP_ISA);
+    if (!forced) expect(g.getBackend().fallbacks.every((f) => !f.includes('GRADCLIP_BACKEND'))).toBe(true);
   });
 });

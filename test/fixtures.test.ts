@@ -133,7 +133,7 @@ describe(`torch 2.11 fixtures on the ${g.getBackend().name} backend`, () => {
 
 afterAll(() => {
   console.log(
-    `[fixtures] backend=${g.getBackend().name}: ${tally.run} cases run ` +
+    `[fixtures] backend=${g.getBackend().name}/${g.getBackend().isa}: ${tally.run} cases run ` +
       `(${tally.exactReference} checked against the exact reference per SPEC §4), ` +
       `${tally.skipped.length} skipped (float16/bfloat16, not supported yet): ${tally.skipped.join(', ')}`,
   );

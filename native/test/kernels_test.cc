@@ -1,0 +1,213 @@
+// C++ unit tests of the kernels and the engine, without Node. Built and run by
+// scripts/test-native.mjs (x86-64: every ISA this CPU has; arm64: scalar and NEON, also
+// under qemu-aarch64 by npm run test:arm64). Exit status 0 = all passed.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../dispatch.h"
+#include "../engine.h"
+
+using namespace gradclip;
+
+static int failures = 0, checks = 0;
+#define CHECK(cond, ...)                                  \
+  do {                                                    \
+    ++checks;                                             \
+    if (!(cond)) {                                        \
+      ++failures;                                         \
+      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      std::fprintf(stderr, __VA_ARGS__);                  \
+      std::fprintf(stderr, "\n");                         \
+    }                                                     \
+  } while (0)
+
+static bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0 || (a != a && b != b); }
+
+// The contract's order written out the slow, obvious way (the same as src/backends/js.ts).
+template <class T>
+static double reference_sum(const T* x, std::size_t n, bool squares, double s) {
+  double partial = 0;
+  for (std::size_t start = 0; start < n; start += kBlock) {
+    double lanes[kLanes] = {};
+    const std::size_t end = std::min(n, start + kBlock);
+    for (std::size_t i = start; i < end; ++i) {
+      const double v = static_cast<double>(x[i]) * s;
+      lanes[(i - start) % kLanes] += squares ? v * v : std::fabs(v);
+    }
+    partial += combine_lanes(lanes);
+  }
+  return partial;
+}
+
+template <class T>
+static std::vector<T> spread(std::size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-0.5, 0.5);
+  std::uniform_int_distribution<int> e(-20, 20);
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(std::ldexp(u(rng), e(rng)));
+  return v;
+}
+
+template <class T>
+static void test_table(const KernelTable& k) {
+  const bool f64 = sizeof(T) == 8;
+  auto block_sum = [&](const T* x, std::size_t n, Op op, double s) {
+    if constexpr (sizeof(T) == 8) return k.block_sum_f64(x, n, op, s);
+    else return k.block_sum_f32(x, n, op, s);
+  };
+  const std::size_t sizes[] = {0, 1, 7, 31, 32, 33, 63, 64, 65, 100, 200, 1000, 65535, 65536};
+  for (std::size_t n : sizes) {
+    for (std::size_t offset : {0, 1, 3}) {  // unaligned starts
+      auto data = spread<T>(n + offset, static_cast<unsigned>(n * 7 + offset));
+      const T* x = data.data() + offset;
+      for (bool squares : {false, true}) {
+        for (double s : {1.0, 0x1p-600, 0x1p300}) {
+          const double want = reference_sum(x, n, squares, s);
+          const double got = block_sum(x, n, squares ? Op::SumSquares : Op::SumAbs, s);
+          CHECK(same_bits(got, want), "%s %s n=%zu off=%zu %s s=%g: %.17g != %.17g", k.isa, f64 ? "f64" : "f32", n,
+                offset, squares ? "sq" : "abs", s, got, want);
+        }
+      }
+    }
+  }
+  // Extremes and counts, with NaN, infinities, zeros and signed zeros.
+  std::vector<T> v = spread<T>(1001, 5);
+  v[17] = -0.0;
+  v[500] = 0;
+  auto mx = [&](const std::vector<T>& a, std::size_t off) {
+    if constexpr (sizeof(T) == 8) return k.max_abs_f64(a.data() + off, a.size() - off);
+    else return k.max_abs_f32(a.data() + off, a.size() - off);
+  };
+  auto mn = [&](const std::vector<T>& a, std::size_t off) {
+    if constexpr (sizeof(T) == 8) return k.min_abs_f64(a.data() + off, a.size() - off);
+    else return k.min_abs_f32(a.data() + off, a.size() - off);
+  };
+  auto cnt = [&](const std::vector<T>& a) {
+    if constexpr (sizeof(T) == 8) return k.count_nonzero_f64(a.data(), a.size());
+    else return k.count_nonzero_f32(a.data(), a.size());
+  };
+  double want_max = 0;
+  for (T x : v) want_max = std::max(want_max, std::fabs(static_cast<double>(x)));
+  CHECK(mx(v, 0) == want_max, "%s max", k.isa);
+  CHECK(mn(v, 0) == 0, "%s min with zero", k.isa);
+  CHECK(mn(v, 501) > 0, "%s min without zero", k.isa);
+  CHECK(cnt(v) == 999, "%s count %llu", k.isa, static_cast<unsigned long long>(cnt(v)));
+  v[999] = static_cast<T>(INFINITY);
+  CHECK(std::isinf(mx(v, 0)), "%s max inf", k.isa);
+  v[1000] = static_cast<T>(NAN);
+  CHECK(std::isnan(mx(v, 0)) && std::isnan(mn(v, 0)), "%s NaN in the scalar tail propagates", k.isa);
+  v[1000] = 1;
+  v[3] = static_cast<T>(NAN);
+  CHECK(std::isnan(mx(v, 0)) && std::isnan(mn(v, 0)), "%s NaN in the vector body propagates", k.isa);
+  v[17] = static_cast<T>(NAN);  // was -0: now counted
+  CHECK(cnt(v) == 1000, "%s NaN counts as nonzero", k.isa);
+  // Scale and clamp against the plain expressions.
+  std::vector<T> a = spread<T>(333, 9), b = a;
+  a[5] = static_cast<T>(NAN);
+  b[5] = a[5];
+  a[6] = -0.0;
+  b[6] = a[6];
+  const T c = static_cast<T>(0.3), lo = static_cast<T>(-0.01), hi = static_cast<T>(0.02);
+  if constexpr (sizeof(T) == 8) {
+    k.scale_f64(a.data() + 1, a.size() - 1, c);
+    k.clamp_f64(a.data() + 1, a.size() - 1, lo, hi);
+  } else {
+    k.scale_f32(a.data() + 1, a.size() - 1, c);
+    k.clamp_f32(a.data() + 1, a.size() - 1, lo, hi);
+  }
+  bool ok = a[0] == b[0];
+  for (std::size_t i = 1; i < b.size(); ++i) {
+    T y = b[i] * c;
+    y = y < lo ? lo : y;
+    y = y > hi ? hi : y;
+    ok = ok && (std::memcmp(&y, &a[i], sizeof(T)) == 0);
+  }
+  CHECK(ok, "%s %s scale+clamp", k.isa, f64 ? "f64" : "f32");
+}
+
+static void test_engine_threads() {
+  // Results do not depend on the thread count or on where blocks are computed.
+  std::vector<std::vector<float>> f32;
+  std::vector<std::vector<double>> f64;
+  const std::size_t lens[] = {3 * kBlock + 77, 0, 5, kBlock, kBlock + 1, 131073, 200};
+  unsigned seed = 1;
+  for (std::size_t n : lens) {
+    f32.push_back(spread<float>(n, seed++));
+    f64.push_back(spread<double>(n, seed++));
+  }
+  std::vector<TensorView> views;
+  for (std::size_t i = 0; i < f32.size(); ++i) {
+    views.push_back({f32[i].data(), f32[i].size(), false});
+    views.push_back({f64[i].data(), f64[i].size(), true});
+  }
+  Engine engine;
+  engine.set_parallel_threshold(0);
+  for (const KernelTable* table : supported_kernels()) {
+    engine.set_isa(table->isa);
+    for (Op op : {Op::SumAbs, Op::SumSquares, Op::MaxAbs, Op::MinAbs, Op::CountNonzero}) {
+      std::vector<double> base(views.size()), got(views.size());
+      engine.set_threads(1);
+      engine.reduce(views.data(), views.size(), op, 2, nullptr, base.data());
+      for (std::size_t t = 2; t <= 4; ++t) {
+        engine.set_threads(t);
+        engine.reduce(views.data(), views.size(), op, 2, nullptr, got.data());
+        bool same = true;
+        for (std::size_t i = 0; i < views.size(); ++i) same = same && same_bits(got[i], base[i]);
+        CHECK(same, "%s op %d threads %zu differ from 1 thread", table->isa, static_cast<int>(op), t);
+      }
+      if (op == Op::SumSquares) {
+        CHECK(same_bits(base[0], reference_sum(f32[0].data(), f32[0].size(), true, 1.0)), "%s engine f32 order",
+              table->isa);
+        CHECK(same_bits(base[1], reference_sum(f64[0].data(), f64[0].size(), true, 1.0)), "%s engine f64 order",
+              table->isa);
+      }
+    }
+  }
+}
+
+static void test_huge_tensor() {
+  // Sizes are 64-bit: a float32 tensor of 2^31 + 100 elements (8 GiB of address space,
+  // calloc'd, so untouched pages stay the shared zero page).
+  const std::size_t n = (std::size_t(1) << 31) + 100;
+  float* x = static_cast<float*>(std::calloc(n, sizeof(float)));
+  if (x == nullptr) {
+    std::printf("skip: could not reserve 8 GiB for the 2^31-element test\n");
+    return;
+  }
+  x[0] = 3;
+  x[n - 1] = 4;  // past 2^31: an int32 index would wrap
+  TensorView v{x, n, false};
+  Engine engine;
+  engine.set_threads(2);
+  double out = 0;
+  engine.reduce(&v, 1, Op::SumSquares, 2, nullptr, &out);
+  CHECK(out == 25, "2^31+100 elements: sum of squares %.17g", out);
+  engine.reduce(&v, 1, Op::CountNonzero, 0, nullptr, &out);
+  CHECK(out == 2, "2^31+100 elements: count %.17g", out);
+  engine.scale(&v, 1, 0.5);
+  CHECK(x[n - 1] == 2 && x[0] == 1.5f, "2^31+100 elements: scale reached the last element");
+  std::free(x);
+}
+
+int main() {
+  std::printf("kernel sets on this CPU:");
+  for (const KernelTable* t : supported_kernels()) std::printf(" %s", t->isa);
+  std::printf("\n");
+  for (const KernelTable* t : supported_kernels()) {
+    test_table<float>(*t);
+    test_table<double>(*t);
+  }
+  test_engine_threads();
+  // Opt-in (npm run test:native -- --huge): 8 GiB of page faults take ~40 s here.
+  if (std::getenv("GRADCLIP_HUGE_TEST")) test_huge_tensor();
+  std::printf("%d checks, %d failed\n", checks, failures);
+  std::printf("%d passed, %d failed\n", checks - failures, failures);
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `npm test`: the C++ kernel tests, then the whole vitest suite once on the automatic
+// backend choice and once more per forced backend / instruction set, so every path runs.
+// Extra arguments go to vitest (e.g. `npm test -- test/api.test.ts`).
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const extra = process.argv.slice(2);
+const results = [];
+
+function step(name, command, args, env = {}) {
+  console.log(`\n=== ${name} ===`);
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  results.push({ name, ok: r.status === 0 });
+}
+
+let isas = [];
+try {
+  isas = require('node-gyp-build')(root).info().supported;
+} catch (err) {
+  console.log(`native addon not loadable (${String(err.message).split('\n')[0]}); native runs skipped`);
+}
+
+if (isas.length > 0 && extra.length === 0) step('C++ kernel tests', process.execPath, ['scripts/test-native.mjs']);
+const vitest = [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...extra];
+step('vitest, automatic backend', process.execPath, vitest);
+if (!process.env.GRADCLIP_BACKEND) {
+  const quiet = [...vitest, '--reporter=dot'];
+  step('vitest, GRADCLIP_BACKEND=js', process.execPath, quiet, { GRADCLIP_BACKEND: 'js' });
+  for (const isa of isas.slice(1)) {
+    step(`vitest, GRADCLIP_BACKEND=native GRADCLIP_ISA=${isa}`, process.execPath, quiet, {
+      GRADCLIP_BACKEND: 'native',
+      GRADCLIP_ISA: isa,
+    });
+  }
+}
+
+console.log('\n=== summary ===');
+for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}`);
+const failed = results.filter((r) => !r.ok).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
