@@ -14,15 +14,15 @@ namespace {
 
 // Unpacks `list` (an Array of Float32Array|Float64Array); the facade has validated it,
 // so anything else is a bug and becomes a TypeError, never a crash.
-std::vector<TensorView> views_of(const Napi::Env& env, const Napi::Value& list) {
+TensorList list_of(const Napi::Env& env, const Napi::Value& list) {
   if (!list.IsArray()) throw Napi::TypeError::New(env, "arrays: expected an Array of typed arrays");
   napi_value arr = list;
   uint32_t n = 0;
-  NAPI_THROW_IF_FAILED(env, napi_get_array_length(env, arr, &n), std::vector<TensorView>());
+  NAPI_THROW_IF_FAILED(env, napi_get_array_length(env, arr, &n), TensorList());
   std::vector<TensorView> views(n);
   for (uint32_t i = 0; i < n; ++i) {
     napi_value item;
-    NAPI_THROW_IF_FAILED(env, napi_get_element(env, arr, i, &item), std::vector<TensorView>());
+    NAPI_THROW_IF_FAILED(env, napi_get_element(env, arr, i, &item), TensorList());
     bool is_typed = false;
     napi_is_typedarray(env, item, &is_typed);
     napi_typedarray_type type = napi_int8_array;
@@ -34,7 +34,24 @@ std::vector<TensorView> views_of(const Napi::Env& env, const Napi::Value& list) 
     }
     views[i] = {length == 0 ? nullptr : data, length, type == napi_float64_array};
   }
-  return views;
+  return TensorList(std::move(views));
+}
+
+// A list unpacked once and reused while the JS side sees the same arrays with the same
+// lengths (src/backends/native.ts checks that before every use). The references keep the
+// arrays alive; V8 never moves an off-heap backing store, and napi_get_typedarray_info has
+// already moved any on-heap one off the heap, so the pointers stay valid. Detaching or
+// shrinking an array changes its length, which sends the JS side back to prepare().
+struct PreparedList {
+  TensorList list;
+  std::vector<Napi::ObjectReference> refs;
+};
+
+// Either a plain Array of typed arrays (unpacked now, into `own`) or a prepared list.
+const TensorList& unpack(const Napi::Env& env, const Napi::Value& v, TensorList* own) {
+  if (v.IsExternal()) return v.As<Napi::External<PreparedList>>().Data()->list;
+  *own = list_of(env, v);
+  return *own;
 }
 
 Op op_of(const Napi::Env& env, const Napi::Value& v) {
@@ -73,6 +90,8 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("setThreads", &Addon::SetThreads),
         InstanceMethod("setIsa", &Addon::SetIsa),
         InstanceMethod("setParallelThreshold", &Addon::SetParallelThreshold),
+        InstanceMethod("probeRead", &Addon::ProbeRead),
+        InstanceMethod("prepare", &Addon::Prepare),
     });
   }
 
@@ -82,26 +101,34 @@ class Addon : public Napi::Addon<Addon> {
     return *e;
   }
 
+  Napi::Value Prepare(const Napi::CallbackInfo& info) {
+    auto* list = new PreparedList{list_of(info.Env(), info[0]), {}};
+    Napi::Array arr = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) list->refs.push_back(Napi::Persistent(arr.Get(i).As<Napi::Object>()));
+    return Napi::External<PreparedList>::New(info.Env(), list, [](Napi::Env, PreparedList* l) { delete l; });
+  }
+
   Napi::Value Reduce(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const auto views = views_of(env, info[0]);
+    TensorList own;
+    const TensorList& list = unpack(env, info[0], &own);
     const Op op = op_of(env, info[1]);
     const double p = info[2].As<Napi::Number>().DoubleValue();
-    const double* scales = scales_of(env, info[3], views.size());
-    double* out = out_of(env, info[4], views.size());
-    engine().reduce(views.data(), views.size(), op, p, scales, out);
+    const double* scales = scales_of(env, info[3], list.size());
+    double* out = out_of(env, info[4], list.size());
+    engine().reduce(list, op, p, scales, out);
     return env.Undefined();
   }
 
   Napi::Value Scale(const Napi::CallbackInfo& info) {
-    const auto views = views_of(info.Env(), info[0]);
-    engine().scale(views.data(), views.size(), info[1].As<Napi::Number>().DoubleValue());
+    TensorList own;
+    engine().scale(unpack(info.Env(), info[0], &own), info[1].As<Napi::Number>().DoubleValue());
     return info.Env().Undefined();
   }
 
   Napi::Value Clamp(const Napi::CallbackInfo& info) {
-    const auto views = views_of(info.Env(), info[0]);
-    engine().clamp(views.data(), views.size(), info[1].As<Napi::Number>().DoubleValue(),
+    TensorList own;
+    engine().clamp(unpack(info.Env(), info[0], &own), info[1].As<Napi::Number>().DoubleValue(),
                    info[2].As<Napi::Number>().DoubleValue());
     return info.Env().Undefined();
   }
@@ -134,29 +161,27 @@ class Addon : public Napi::Addon<Addon> {
 
   Napi::Value ReduceAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    auto views = std::make_shared<std::vector<TensorView>>(views_of(env, info[0]));
+    auto list = std::make_shared<TensorList>(list_of(env, info[0]));
     const Op op = op_of(env, info[1]);
     const double p = info[2].As<Napi::Number>().DoubleValue();
-    const double* scales = scales_of(env, info[3], views->size());
-    double* out = out_of(env, info[4], views->size());
+    const double* scales = scales_of(env, info[3], list->size());
+    double* out = out_of(env, info[4], list->size());
     std::vector<Napi::Value> keep{info[0], info[4]};
     if (scales) keep.push_back(info[3]);
-    return Queue(info, [views, op, p, scales, out] {
-      engine().reduce(views->data(), views->size(), op, p, scales, out);
-    }, keep);
+    return Queue(info, [list, op, p, scales, out] { engine().reduce(*list, op, p, scales, out); }, keep);
   }
 
   Napi::Value ScaleAsync(const Napi::CallbackInfo& info) {
-    auto views = std::make_shared<std::vector<TensorView>>(views_of(info.Env(), info[0]));
+    auto list = std::make_shared<TensorList>(list_of(info.Env(), info[0]));
     const double coef = info[1].As<Napi::Number>().DoubleValue();
-    return Queue(info, [views, coef] { engine().scale(views->data(), views->size(), coef); }, {info[0]});
+    return Queue(info, [list, coef] { engine().scale(*list, coef); }, {info[0]});
   }
 
   Napi::Value ClampAsync(const Napi::CallbackInfo& info) {
-    auto views = std::make_shared<std::vector<TensorView>>(views_of(info.Env(), info[0]));
+    auto list = std::make_shared<TensorList>(list_of(info.Env(), info[0]));
     const double lo = info[1].As<Napi::Number>().DoubleValue();
     const double hi = info[2].As<Napi::Number>().DoubleValue();
-    return Queue(info, [views, lo, hi] { engine().clamp(views->data(), views->size(), lo, hi); }, {info[0]});
+    return Queue(info, [list, lo, hi] { engine().clamp(*list, lo, hi); }, {info[0]});
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -182,6 +207,12 @@ class Addon : public Napi::Addon<Addon> {
 
   Napi::Value SetIsa(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), engine().set_isa(info[0].As<Napi::String>().Utf8Value()));
+  }
+
+  Napi::Value ProbeRead(const Napi::CallbackInfo& info) {
+    TensorList own;
+    const TensorList& list = unpack(info.Env(), info[0], &own);
+    return Napi::Number::New(info.Env(), static_cast<double>(engine().probe_read(list) & 0xffff));
   }
 
   Napi::Value SetParallelThreshold(const Napi::CallbackInfo& info) {

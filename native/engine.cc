@@ -23,22 +23,20 @@ bool Engine::set_isa(const std::string& isa) {
   return true;
 }
 
-std::vector<Engine::Block> Engine::blocks_of(const TensorView* ts, std::size_t n, std::size_t* elements) const {
-  std::vector<Block> blocks;
-  std::size_t total = 0;
-  for (std::size_t t = 0; t < n; ++t) {
-    for (std::size_t start = 0; start < ts[t].length; start += kBlock) {
-      const std::size_t len = ts[t].length - start < kBlock ? ts[t].length - start : kBlock;
-      blocks.push_back({t, start, len});
+TensorList::TensorList(std::vector<TensorView> views) : views_(std::move(views)) {
+  for (std::size_t t = 0; t < views_.size(); ++t) {
+    for (std::size_t start = 0; start < views_[t].length; start += kBlock) {
+      const std::size_t len = views_[t].length - start < kBlock ? views_[t].length - start : kBlock;
+      blocks_.push_back({t, start, len});
     }
-    total += ts[t].length;
+    elements_ += views_[t].length;
   }
-  *elements = total;
-  return blocks;
 }
 
 template <class Fn>
-void Engine::for_blocks(const std::vector<Block>& blocks, std::size_t elements, const Fn& fn) const {
+void Engine::for_blocks(const TensorList& list, const Fn& fn) const {
+  const auto& blocks = list.blocks();
+  const std::size_t elements = list.elements();
   std::size_t parts = threads();
   if (parts > blocks.size()) parts = blocks.size();
   if (elements < parallel_threshold()) parts = 1;
@@ -65,13 +63,14 @@ void Engine::for_blocks(const std::vector<Block>& blocks, std::size_t elements, 
   Pool::shared().run(parts, job);
 }
 
-void Engine::reduce(const TensorView* ts, std::size_t n, Op op, double p, const double* scales, double* out) const {
+void Engine::reduce(const TensorList& list, Op op, double p, const double* scales, double* out) const {
   const KernelTable& k = *kernels();
-  std::size_t elements = 0;
-  const std::vector<Block> blocks = blocks_of(ts, n, &elements);
+  const auto& blocks = list.blocks();
+  const TensorView* ts = list.views().data();
+  const std::size_t n = list.size();
   std::vector<double> results(blocks.size());
-  for_blocks(blocks, elements, [&](std::size_t b) {
-    const Block& blk = blocks[b];
+  for_blocks(list, [&](std::size_t b) {
+    const auto& blk = blocks[b];
     const TensorView& t = ts[blk.tensor];
     const double s = scales ? scales[blk.tensor] : 1.0;
     double r = 0;
@@ -119,26 +118,41 @@ void Engine::reduce(const TensorView* ts, std::size_t n, Op op, double p, const 
   for (std::size_t i = 0; i < n; ++i) if (saw_nan[i]) out[i] = NAN;
 }
 
-void Engine::scale(const TensorView* ts, std::size_t n, double coef) const {
+std::uint64_t Engine::probe_read(const TensorList& list) const {
+  const auto& blocks = list.blocks();
+  const TensorView* ts = list.views().data();
+  std::vector<std::uint64_t> acc(blocks.size());
+  for_blocks(list, [&](std::size_t b) {
+    const auto& blk = blocks[b];
+    const TensorView& t = ts[blk.tensor];
+    const std::size_t width = t.f64 ? 8 : 4;
+    acc[b] = kernels()->probe_read(static_cast<const char*>(t.data) + blk.start * width, blk.length * width);
+  });
+  std::uint64_t r = 0;
+  for (std::uint64_t a : acc) r |= a;
+  return r;
+}
+
+void Engine::scale(const TensorList& list, double coef) const {
   const KernelTable& k = *kernels();
-  std::size_t elements = 0;
-  const std::vector<Block> blocks = blocks_of(ts, n, &elements);
+  const auto& blocks = list.blocks();
+  const TensorView* ts = list.views().data();
   const float c32 = static_cast<float>(coef);
-  for_blocks(blocks, elements, [&](std::size_t b) {
-    const Block& blk = blocks[b];
+  for_blocks(list, [&](std::size_t b) {
+    const auto& blk = blocks[b];
     const TensorView& t = ts[blk.tensor];
     if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
     else k.scale_f32(static_cast<float*>(t.data) + blk.start, blk.length, c32);
   });
 }
 
-void Engine::clamp(const TensorView* ts, std::size_t n, double lo, double hi) const {
+void Engine::clamp(const TensorList& list, double lo, double hi) const {
   const KernelTable& k = *kernels();
-  std::size_t elements = 0;
-  const std::vector<Block> blocks = blocks_of(ts, n, &elements);
+  const auto& blocks = list.blocks();
+  const TensorView* ts = list.views().data();
   const float lo32 = static_cast<float>(lo), hi32 = static_cast<float>(hi);
-  for_blocks(blocks, elements, [&](std::size_t b) {
-    const Block& blk = blocks[b];
+  for_blocks(list, [&](std::size_t b) {
+    const auto& blk = blocks[b];
     const TensorView& t = ts[blk.tensor];
     if (t.f64) k.clamp_f64(static_cast<double*>(t.data) + blk.start, blk.length, lo, hi);
     else k.clamp_f32(static_cast<float*>(t.data) + blk.start, blk.length, lo32, hi32);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,16 +19,38 @@ struct TensorView {
   bool f64;
 };
 
+// A list of tensors cut into blocks of at most kBlock elements, in list and block order.
+// Built once per list (the binding keeps it while the JS side passes the same arrays).
+class TensorList {
+ public:
+  struct Block {
+    std::size_t tensor, start, length;
+  };
+  TensorList() = default;
+  explicit TensorList(std::vector<TensorView> views);
+  const std::vector<TensorView>& views() const { return views_; }
+  const std::vector<Block>& blocks() const { return blocks_; }
+  std::size_t size() const { return views_.size(); }
+  std::size_t elements() const { return elements_; }
+
+ private:
+  std::vector<TensorView> views_;
+  std::vector<Block> blocks_;
+  std::size_t elements_ = 0;
+};
+
 class Engine {
  public:
   Engine();
 
   // out[i] = the partial of tensor i under op (see ReduceOp in src/backends/backend.ts).
-  void reduce(const TensorView* ts, std::size_t n, Op op, double p, const double* scales, double* out) const;
+  void reduce(const TensorList& list, Op op, double p, const double* scales, double* out) const;
   // x *= coef rounded to each tensor's dtype.
-  void scale(const TensorView* ts, std::size_t n, double coef) const;
+  void scale(const TensorList& list, double coef) const;
   // x = min(max(x, lo), hi), bounds rounded to each tensor's dtype.
-  void clamp(const TensorView* ts, std::size_t n, double lo, double hi) const;
+  void clamp(const TensorList& list, double lo, double hi) const;
+  // Benchmark probe: one plain read pass over the tensors' bytes, split over threads like the kernels.
+  std::uint64_t probe_read(const TensorList& list) const;
 
   const KernelTable* kernels() const { return kernels_.load(); }
   bool set_isa(const std::string& isa);
@@ -40,13 +63,9 @@ class Engine {
   void set_parallel_threshold(std::size_t n) { parallel_threshold_.store(n); }
 
  private:
-  struct Block {
-    std::size_t tensor, start, length;
-  };
-  std::vector<Block> blocks_of(const TensorView* ts, std::size_t n, std::size_t* elements) const;
-  // Calls fn(block index) for every block, split over threads by element count.
+  // Calls fn(block index) for every block of the list, split over threads by element count.
   template <class Fn>
-  void for_blocks(const std::vector<Block>& blocks, std::size_t elements, const Fn& fn) const;
+  void for_blocks(const TensorList& list, const Fn& fn) const;
 
   std::atomic<const KernelTable*> kernels_;
   std::string isa_note_;
@@ -54,7 +73,7 @@ class Engine {
   std::atomic<std::size_t> parallel_threshold_;
 };
 
-// Elements below which a list is reduced on one thread; measured by bench/threshold.mjs.
+// Elements below which a list is reduced on one thread; measured with `gradclip bench`.
 constexpr std::size_t kDefaultParallelThreshold = std::size_t(1) << 18;
 
 }  // namespace gradclip

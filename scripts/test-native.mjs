@@ -14,6 +14,10 @@ const arm64 = process.argv.includes('--arm64');
 const sanitize = process.argv.includes('--sanitize');
 const hostArm = process.arch === 'arm64';
 const cxx = arm64 ? 'aarch64-linux-gnu-g++' : process.env.CXX || 'g++';
+if (arm64 && spawnSync(cxx, ['--version']).error) {
+  console.error(`${cxx} not found: install Debian's g++-aarch64-linux-gnu and qemu-user-static (apt-get install -y g++-aarch64-linux-gnu qemu-user-static)`);
+  process.exit(1);
+}
 const out = join(root, 'build', arm64 ? 'native-test-arm64' : sanitize ? 'native-test-asan' : 'native-test');
 mkdirSync(out, { recursive: true });
 

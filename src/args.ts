@@ -24,7 +24,6 @@ export function isGradArray(value: unknown): value is GradArray {
 function isDetached(a: ArrayBufferView): boolean {
   // A detached buffer leaves its views with length 0. Node 20 has no
   // ArrayBuffer.prototype.detached, so ask the buffer to make a new view.
-  if (a.byteLength !== 0) return false;
   const buffer = a.buffer as ArrayBuffer & { detached?: boolean };
   if (typeof buffer.detached === 'boolean') return buffer.detached;
   try {
@@ -35,36 +34,48 @@ function isDetached(a: ArrayBufferView): boolean {
   }
 }
 
-function checkGradArray(value: unknown, where: string): GradArray {
-  if (!isGradArray(value)) {
-    throw new TypeError(`${where}: expected Float32Array or Float64Array, got ${describe(value)}`);
-  }
-  if (isDetached(value)) throw new TypeError(`${where}: its ArrayBuffer is detached`);
-  return value;
+function badGrad(value: unknown, where: string): TypeError {
+  return new TypeError(`${where}: expected Float32Array or Float64Array, got ${describe(value)}`);
 }
 
-function isParameterLike(value: unknown): value is { grad: unknown } {
-  return typeof value === 'object' && value !== null && 'grad' in value;
-}
-
-function gradOf(item: unknown, where: string, out: GradArray[]): void {
-  if (isGradArray(item)) {
-    out.push(checkGradArray(item, where));
-  } else if (isParameterLike(item)) {
-    const grad = item.grad;
-    if (grad !== null && grad !== undefined) out.push(checkGradArray(grad, `${where}.grad`));
-  } else if (item !== null && item !== undefined) {
-    throw new TypeError(
-      `${where}: expected a Float32Array, a Float64Array or an object with a grad property, got ${describe(item)}`,
-    );
+/** The gradient of one list item, or null to skip it. `where` is built only for an error. */
+function gradOf(item: unknown, where: () => string): GradArray | null {
+  let grad: unknown = item;
+  let isParam = false;
+  if (!(item instanceof Float32Array || item instanceof Float64Array)) {
+    if (item === null || item === undefined) return null;
+    if (typeof item !== 'object' || !('grad' in item)) {
+      throw new TypeError(
+        `${where()}: expected a Float32Array, a Float64Array or an object with a grad property, got ${describe(item)}`,
+      );
+    }
+    grad = (item as { grad: unknown }).grad;
+    if (grad === null || grad === undefined) return null;
+    isParam = true;
+    if (!(grad instanceof Float32Array || grad instanceof Float64Array)) throw badGrad(grad, `${where()}.grad`);
   }
+  const g = grad as GradArray;
+  // Only an empty view can be on a detached buffer; checking the rest would cost every call.
+  if (g.length === 0 && isDetached(g)) {
+    throw new TypeError(`${where()}${isParam ? '.grad' : ''}: its ArrayBuffer is detached`);
+  }
+  return g;
 }
 
 /** Flattens `parameters` to the gradient arrays to work on, reading an iterable exactly once. */
 export function gradientsOf(parameters: unknown, name: string): GradArray[] {
   const out: GradArray[] = [];
   if (isGradArray(parameters) || isParameterLike(parameters)) {
-    gradOf(parameters, name, out);
+    const g = gradOf(parameters, () => name);
+    if (g) out.push(g);
+    return out;
+  }
+  if (Array.isArray(parameters)) {
+    // The common case, indexed: a training loop calls this every step with thousands of tensors.
+    for (let i = 0; i < parameters.length; i++) {
+      const g = gradOf(parameters[i], () => `${name}[${i}]`);
+      if (g) out.push(g);
+    }
     return out;
   }
   const iterable =
@@ -78,10 +89,15 @@ export function gradientsOf(parameters: unknown, name: string): GradArray[] {
   }
   let i = 0;
   for (const item of parameters as Iterable<unknown>) {
-    gradOf(item, `${name}[${i}]`, out);
-    i++;
+    const index = i++;
+    const g = gradOf(item, () => `${name}[${index}]`);
+    if (g) out.push(g);
   }
   return out;
+}
+
+function isParameterLike(value: unknown): value is { grad: unknown } {
+  return typeof value === 'object' && value !== null && 'grad' in value;
 }
 
 export function checkNumber(value: unknown, name: string): number {

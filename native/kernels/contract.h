@@ -53,6 +53,9 @@ struct KernelTable {
   // x = min(max(x, lo), hi) as `x < lo ? lo : x`, then `x > hi ? hi : x`: NaN stays NaN.
   void (*clamp_f32)(float* x, std::size_t n, float lo, float hi);
   void (*clamp_f64)(double* x, std::size_t n, double lo, double hi);
+  // Benchmark probe, not a kernel: one plain read pass over the bytes (an OR of 64-bit words,
+  // vectorized with this table's ISA flags). The result only keeps the loop alive.
+  std::uint64_t (*probe_read)(const void* data, std::size_t bytes);
 };
 
 // Σ|x·s|^p for a block in the same lane order; pow need not be bit-identical across ISAs,

@@ -102,6 +102,19 @@ void clamp(T* x, std::size_t n, T lo, T hi) {
   }
 }
 
+inline std::uint64_t probe_read(const void* data, std::size_t bytes) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::uint64_t acc = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  for (; i < bytes; ++i) acc |= p[i];
+  return acc;
+}
+
 template <class V>
 KernelTable make_table(const char* isa) {
   KernelTable t;
@@ -118,6 +131,7 @@ KernelTable make_table(const char* isa) {
   t.scale_f64 = &scale<double>;
   t.clamp_f32 = &clamp<float>;
   t.clamp_f64 = &clamp<double>;
+  t.probe_read = &probe_read;
   return t;
 }
 

@@ -147,6 +147,7 @@ static void test_engine_threads() {
     views.push_back({f32[i].data(), f32[i].size(), false});
     views.push_back({f64[i].data(), f64[i].size(), true});
   }
+  const TensorList list(views);
   Engine engine;
   engine.set_parallel_threshold(0);
   for (const KernelTable* table : supported_kernels()) {
@@ -154,10 +155,10 @@ static void test_engine_threads() {
     for (Op op : {Op::SumAbs, Op::SumSquares, Op::MaxAbs, Op::MinAbs, Op::CountNonzero}) {
       std::vector<double> base(views.size()), got(views.size());
       engine.set_threads(1);
-      engine.reduce(views.data(), views.size(), op, 2, nullptr, base.data());
+      engine.reduce(list, op, 2, nullptr, base.data());
       for (std::size_t t = 2; t <= 4; ++t) {
         engine.set_threads(t);
-        engine.reduce(views.data(), views.size(), op, 2, nullptr, got.data());
+        engine.reduce(list, op, 2, nullptr, got.data());
         bool same = true;
         for (std::size_t i = 0; i < views.size(); ++i) same = same && same_bits(got[i], base[i]);
         CHECK(same, "%s op %d threads %zu differ from 1 thread", table->isa, static_cast<int>(op), t);
@@ -183,15 +184,15 @@ static void test_huge_tensor() {
   }
   x[0] = 3;
   x[n - 1] = 4;  // past 2^31: an int32 index would wrap
-  TensorView v{x, n, false};
+  const TensorList v({TensorView{x, n, false}});
   Engine engine;
   engine.set_threads(2);
   double out = 0;
-  engine.reduce(&v, 1, Op::SumSquares, 2, nullptr, &out);
+  engine.reduce(v, Op::SumSquares, 2, nullptr, &out);
   CHECK(out == 25, "2^31+100 elements: sum of squares %.17g", out);
-  engine.reduce(&v, 1, Op::CountNonzero, 0, nullptr, &out);
+  engine.reduce(v, Op::CountNonzero, 0, nullptr, &out);
   CHECK(out == 2, "2^31+100 elements: count %.17g", out);
-  engine.scale(&v, 1, 0.5);
+  engine.scale(v, 0.5);
   CHECK(x[n - 1] == 2 && x[0] == 1.5f, "2^31+100 elements: scale reached the last element");
   std::free(x);
 }

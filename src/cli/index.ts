@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+import { getBackend } from '../index.js';
+import { type Row, runBench, smallCallMicros } from './bench.js';
+import { fixed, progressBar, table } from './format.js';
+
+/** `gradclip` command: info, demo, bench. */
+
+const HELP = `gradclip — PyTorch's gradient clipping for JavaScript
+
+Usage:
+  gradclip info [--json]        backend in use, ISA, threads, fallbacks, versions
+  gradclip bench [--quick]      throughput benchmark (medians, GB/s, ratio to a bandwidth probe)
+  gradclip <command> --help     help for one command
+`;
+
+const BENCH_HELP = `gradclip bench [--quick] [--json]
+
+Times clip_grad_norm_ (coef < 1), the no-clip case (coef = 1) and clip_grad_value_ on
+1×1M, 1×16M, 1×64M, 1000×1000, 10000×100 and GPT-2-small shapes (float32), for the
+native backend (1 thread and all threads), the js backend and a naive JS loop. Prints
+median ms, GB/s of gradient data and the ratio to memory-bandwidth probes measured in
+the same run (read pass, read-write pass). --quick: fewer shapes, shorter runs.
+`;
+
+async function bench(args: string[]): Promise<void> {
+  if (args.includes('--help')) {
+    process.stdout.write(BENCH_HELP);
+    return;
+  }
+  const quick = args.includes('--quick');
+  const bar = progressBar('bench');
+  const result = await runBench({
+    shapes: quick ? ['1×1M', '1×16M', '10000×100'] : undefined,
+    minTimeMs: quick ? 150 : 400,
+    progress: (d, t, label) => bar.update(d, t, label),
+  });
+  bar.done();
+  const small = { native: Number.NaN, js: smallCallMicros('js') };
+  try {
+    small.native = smallCallMicros('native');
+  } catch {}
+  if (args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ ...result, smallCallMicros: small }, null, 2)}\n`);
+    return;
+  }
+  console.log(`gradclip bench — ${result.env}; medians; probe = plain read pass / read-write pass in this run\n`);
+  const rows = result.rows.map((r: Row) => [
+    r.shape,
+    r.op,
+    r.impl,
+    fixed(r.medianMs, 3),
+    fixed(r.gbPerS, 1),
+    r.probeRatio === null ? '-' : fixed(r.probeRatio, 2),
+  ]);
+  console.log(table(['shape', 'op', 'implementation', 'median ms', 'GB/s', '× probe'], rows));
+  console.log('\nprobes (median ms):');
+  console.log(
+    table(
+      ['probe', 'ms'],
+      Object.entries(result.probes).map(([k, v]) => [k, fixed(v, 3)]),
+    ),
+  );
+  console.log(
+    `\none 1024-element tensor, clip_grad_norm_ end to end: native ${fixed(small.native, 2)} µs, js ${fixed(small.js, 2)} µs (median)`,
+  );
+  const find = (shape: string, op: string, impl: string) =>
+    result.rows.find((r) => r.shape === shape && r.op === op && r.impl.startsWith(impl));
+  const n1 = (shape: string, op: string) => find(shape, op, 'native 1');
+  const nAll = (shape: string, op: string) =>
+    find(shape, op, 'native') &&
+    result.rows.filter((r) => r.shape === shape && r.op === op && r.impl.startsWith('native')).at(-1);
+  const goals: string[][] = [];
+  const goal = (name: string, value: number | undefined, target: string, ok: boolean | undefined) =>
+    goals.push([
+      name,
+      value === undefined ? '-' : fixed(value, 2),
+      target,
+      ok === undefined ? '-' : ok ? 'met' : 'MISSED',
+    ]);
+  const r64 = n1('1×64M', 'clip');
+  goal(
+    '1×64M clip, 1 thread: × read+write probes',
+    r64?.probeRatio ?? undefined,
+    '≤ 1.15',
+    r64?.probeRatio != null ? r64.probeRatio <= 1.15 : undefined,
+  );
+  const r64n = n1('1×64M', 'no-clip');
+  goal(
+    '1×64M no-clip, 1 thread: × read probe',
+    r64n?.probeRatio ?? undefined,
+    '≤ 1.15',
+    r64n?.probeRatio != null ? r64n.probeRatio <= 1.15 : undefined,
+  );
+  const all64 = nAll('1×64M', 'clip');
+  const speedup = r64 && all64 ? r64.medianMs / all64.medianMs : undefined;
+  goal(
+    '1×64M clip: all threads vs 1 thread (speed-up)',
+    speedup,
+    '≥ 1.4',
+    speedup === undefined ? undefined : speedup >= 1.4,
+  );
+  const small10k = nAll('10000×100', 'clip');
+  const one1m = nAll('1×1M', 'clip');
+  const ratio10k = small10k && one1m ? small10k.medianMs / one1m.medianMs : undefined;
+  goal('10000×100 clip: × our 1×1M clip time', ratio10k, '≤ 3', ratio10k === undefined ? undefined : ratio10k <= 3);
+  const gpt = nAll('GPT-2 small (124M in 148)', 'clip');
+  goal(
+    'GPT-2 small clip: × read+write probes',
+    gpt?.probeRatio ?? undefined,
+    '≤ 1.15',
+    gpt?.probeRatio != null ? gpt.probeRatio <= 1.15 : undefined,
+  );
+  goal(
+    'one 1024-element tensor end to end (µs)',
+    small.native,
+    '≤ 2',
+    Number.isNaN(small.native) ? undefined : small.native <= 2,
+  );
+  console.log('\ngoals (issue 3):');
+  console.log(table(['goal', 'measured', 'target', ''], goals));
+}
+
+function info(args: string[]): void {
+  const b = getBackend();
+  if (args.includes('--json')) process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
+  else console.log(b);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command === 'bench') await bench(rest);
+  else if (command === 'info') info(rest);
+  else {
+    process.stderr.write(`gradclip: unknown command '${command}'\n\n${HELP}`);
+    return 2;
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`gradclip: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
