@@ -33,11 +33,12 @@ if (result.status === 0) {
 }
 const stderr = `${result.stderr ?? ''}${result.error ? String(result.error) : ''}`;
 process.stderr.write(stderr);
+// The first compiler error or Error: line says why; the rest is stack and make noise.
 const lines = stderr
   .split('\n')
-  .filter((l) => /error|not found|ERR!/i.test(l))
-  .slice(0, 4)
-  .map((l) => l.trim());
+  .map((l) => l.trim())
+  .filter((l) => /(^|\s)(error:|Error:|fatal error)/.test(l) && !/^at /.test(l))
+  .slice(0, 2);
 const reason = lines.length > 0 ? lines.join(' | ') : `node-gyp exited with status ${result.status}`;
 mkdirSync(dirname(failureFile), { recursive: true });
 writeFileSync(failureFile, `${reason}\n`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { getBackend } from '../index.js';
 import { type Row, runBench, smallCallMicros } from './bench.js';
+import { DEMO_HELP, runCliff, runDemo } from './demo.js';
 import { fixed, progressBar, table } from './format.js';
 
 /** `gradclip` command: info, demo, bench. */
@@ -8,6 +9,8 @@ import { fixed, progressBar, table } from './format.js';
 const HELP = `gradclip — PyTorch's gradient clipping for JavaScript
 
 Usage:
+  gradclip demo [options]       train an RNN on the adding problem with and without clipping (SVG charts)
+  gradclip demo cliff           the cliff in a two-parameter RNN's error surface (SVG)
   gradclip info [--json]        backend in use, ISA, threads, fallbacks, versions
   gradclip bench [--quick]      throughput benchmark (medians, GB/s, ratio to a bandwidth probe)
   gradclip <command> --help     help for one command
@@ -132,7 +135,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  if (command === 'bench') await bench(rest);
+  if (command === 'demo') {
+    if (rest.includes('--help') || rest.includes('-h')) process.stdout.write(DEMO_HELP);
+    else if (rest[0] === 'cliff') runCliff(rest.slice(1));
+    else runDemo(rest);
+  } else if (command === 'bench') await bench(rest);
   else if (command === 'info') info(rest);
   else {
     process.stderr.write(`gradclip: unknown command '${command}'\n\n${HELP}`);

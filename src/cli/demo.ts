@@ -1,0 +1,194 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CLIFF_DEFAULTS, cliffSvg, descend } from '../demo/cliff.js';
+import { TRIVIAL_MSE } from '../demo/rnn.js';
+import { lineChart } from '../demo/svg.js';
+import { DEFAULT_DEMO, type DemoOptions, type RunSummary, train } from '../demo/train.js';
+import { getBackend } from '../registry.js';
+import { fixed, progressBar, table } from './format.js';
+
+export const DEMO_HELP = `gradclip demo [options]        the exploding-gradient problem and its cure
+gradclip demo cliff [options]  the error surface of a two-parameter RNN, with its cliff
+
+Trains a vanilla tanh RNN (hidden ${DEFAULT_DEMO.hidden}, batch ${DEFAULT_DEMO.batch}) on the adding problem twice from
+the same seed: plain SGD with a large learning rate and no clipping, then the same with
+clip_grad_norm_. Prints a table per run and writes SVG charts of the loss and gradient norm.
+
+Options:
+  --max-norm <x>   max_norm for clip_grad_norm_ (default ${DEFAULT_DEMO.maxNorm})
+  --lr <x>         SGD learning rate (default ${DEFAULT_DEMO.lr})
+  --steps <n>      training steps per run (default ${DEFAULT_DEMO.steps})
+  --seq-len <n>    sequence length of the adding problem (default ${DEFAULT_DEMO.seqLen})
+  --seed <n>       seed for the weights and the data (default ${DEFAULT_DEMO.seed})
+  --out <dir>      where the SVG charts go (default ./gradclip-demo/)
+  --json           print a machine-readable summary instead of the tables
+  --help           this text
+
+demo cliff options: --out <dir>, --json, --help
+`;
+
+function parseOptions(args: string[]): { options: DemoOptions; out: string; json: boolean } {
+  const options = { ...DEFAULT_DEMO };
+  let out = './gradclip-demo/';
+  let json = false;
+  const numeric: Record<string, keyof DemoOptions> = {
+    '--max-norm': 'maxNorm',
+    '--lr': 'lr',
+    '--steps': 'steps',
+    '--seq-len': 'seqLen',
+    '--seed': 'seed',
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] = arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new RangeError(`${flag}: missing value`);
+      return v;
+    };
+    if (flag in numeric) {
+      const text = value();
+      const v = Number(text);
+      const key = numeric[flag];
+      const integer = key === 'steps' || key === 'seqLen' || key === 'seed';
+      if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v)) || (key !== 'seed' && v === 0)) {
+        throw new RangeError(`${flag}: expected a ${integer ? 'positive integer' : 'positive number'}, got '${text}'`);
+      }
+      options[key] = v;
+    } else if (flag === '--out') out = value();
+    else if (flag === '--json') json = true;
+    else throw new RangeError(`unknown option '${arg}' (see gradclip demo --help)`);
+  }
+  if (options.seqLen < 2) throw new RangeError('--seq-len: the adding problem needs at least 2 steps');
+  return { options, out, json };
+}
+
+function summaryRow(s: RunSummary): string[] {
+  return [
+    s.clipped ? 'with clip_grad_norm_' : 'no clipping',
+    fixed(s.finalLoss, 4),
+    fixed(s.bestLoss, 4),
+    s.stepsToBeatTrivial === null ? 'never' : String(s.stepsToBeatTrivial),
+    s.clipped ? String(s.clippingEngaged) : '-',
+    s.largestGradNorm.toExponential(2),
+    s.diverged ? `yes, at step ${s.divergedAt}` : 'no',
+  ];
+}
+
+const strip = (s: RunSummary) => {
+  const { losses, gradNorms, ...rest } = s;
+  return rest;
+};
+
+export function runDemo(args: string[]): void {
+  const { options, out, json } = parseOptions(args);
+  const started = performance.now();
+  const bar = progressBar('training', !json && Boolean(process.stderr.isTTY));
+  const total = options.steps * 2;
+  const runs = [false, true].map((clip, k) =>
+    train(options, clip, (step) => {
+      if (step % 25 === 0) bar.update(k * options.steps + step, total, clip ? 'with clipping' : 'no clipping');
+    }),
+  );
+  bar.done();
+  const [plain, clipped] = runs;
+  const dir = resolve(out);
+  mkdirSync(dir, { recursive: true });
+  const lossPath = join(dir, 'loss.svg');
+  const normPath = join(dir, 'grad-norm.svg');
+  const label = (s: RunSummary) =>
+    `${s.clipped ? `clip_grad_norm_(max_norm=${options.maxNorm})` : 'no clipping'}${s.diverged ? ` — diverged at step ${s.divergedAt}` : ''}`;
+  writeFileSync(
+    lossPath,
+    lineChart(
+      [
+        { label: label(plain), color: '#d62728', values: plain.losses },
+        { label: label(clipped), color: '#1f77b4', values: clipped.losses },
+      ],
+      {
+        title: `Adding problem (T=${options.seqLen}), vanilla RNN, SGD lr=${options.lr}: training loss`,
+        yLabel: 'MSE',
+        log: true,
+        guides: [{ value: TRIVIAL_MSE, label: 'always predict 1.0 (MSE 1/6)', color: '#555' }],
+      },
+    ),
+  );
+  writeFileSync(
+    normPath,
+    lineChart(
+      [
+        { label: label(plain), color: '#d62728', values: plain.gradNorms },
+        { label: `${label(clipped)} (norm before clipping)`, color: '#1f77b4', values: clipped.gradNorms },
+      ],
+      {
+        title: 'Total gradient norm per step',
+        yLabel: '‖∇‖₂',
+        log: true,
+        guides: [{ value: options.maxNorm, label: `max_norm = ${options.maxNorm}`, color: '#2ca02c' }],
+      },
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  if (json) {
+    const backend = getBackend();
+    process.stdout.write(
+      `${JSON.stringify({ options, backend, seconds, runs: runs.map(strip), charts: [lossPath, normPath] }, null, 2)}\n`,
+    );
+    return;
+  }
+  console.log(
+    `gradclip demo — vanilla tanh RNN (hidden ${options.hidden}) on the adding problem, sequence length ${options.seqLen},` +
+      `\nbatch ${options.batch}, SGD lr ${options.lr}, ${options.steps} steps, seed ${options.seed}; trivial predictor MSE = 1/6 ≈ 0.167\n`,
+  );
+  console.log(
+    table(
+      ['run', 'final loss', 'best loss', 'steps to beat 0.167', 'steps clipped', 'largest grad norm', 'diverged'],
+      runs.map(summaryRow),
+    ),
+  );
+  console.log(`\ncharts:\n  ${lossPath}\n  ${normPath}\n(${seconds.toFixed(1)} s on the ${getBackend().name} backend)`);
+}
+
+export function runCliff(args: string[]): void {
+  let out = './gradclip-demo/';
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--out') out = args[++i] ?? out;
+    else if (args[i].startsWith('--out=')) out = args[i].slice(6);
+    else if (args[i] === '--json') json = true;
+    else throw new RangeError(`unknown option '${args[i]}' (see gradclip demo --help)`);
+  }
+  const { start, lr, steps, maxNorm } = CLIFF_DEFAULTS;
+  const plain = descend(start, lr, steps, null);
+  const clipped = descend(start, lr, steps, maxNorm);
+  const dir = resolve(out);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'cliff.svg');
+  writeFileSync(path, cliffSvg(plain, clipped, maxNorm, lr));
+  const describe = (t: typeof plain) => ({
+    clipped: t.clipped,
+    end: t.points[t.points.length - 1],
+    finalLoss: t.losses[t.losses.length - 1],
+    largestGradNorm: Math.max(...t.gradNorms),
+    largestStep: Math.max(...t.points.slice(1).map((p, i) => Math.hypot(p[0] - t.points[i][0], p[1] - t.points[i][1]))),
+  });
+  const summary = { start, lr, steps, maxNorm, runs: [describe(plain), describe(clipped)], chart: path };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  console.log(`gradclip demo cliff — from (w, b) = (${start.join(', ')}), lr ${lr}, ${steps} steps\n`);
+  console.log(
+    table(
+      ['run', 'largest grad norm', 'largest step', 'ends at (w, b)', 'final loss'],
+      summary.runs.map((r) => [
+        r.clipped ? `clip_grad_norm_(max_norm=${maxNorm})` : 'no clipping',
+        r.largestGradNorm.toExponential(2),
+        fixed(r.largestStep, 3),
+        `(${r.end.map((v) => v.toFixed(2)).join(', ')})`,
+        r.finalLoss.toExponential(2),
+      ]),
+    ),
+  );
+  console.log(`\nchart:\n  ${path}`);
+}
