@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { getBackend } from '../index.js';
-import { type Row, runBench, smallCallMicros } from './bench.js';
+import { type Row, runBench, SHAPES, smallCallMicros } from './bench.js';
 import { DEMO_HELP, runCliff, runDemo } from './demo.js';
 import { fixed, progressBar, table } from './format.js';
+import { torchTimings } from './torch-bench.js';
 
 /** `gradclip` command: info, demo, bench. */
 
@@ -22,7 +23,9 @@ Times clip_grad_norm_ (coef < 1), the no-clip case (coef = 1) and clip_grad_valu
 1×1M, 1×16M, 1×64M, 1000×1000, 10000×100 and GPT-2-small shapes (float32), for the
 native backend (1 thread and all threads), the js backend and a naive JS loop. Prints
 median ms, GB/s of gradient data and the ratio to memory-bandwidth probes measured in
-the same run (read pass, read-write pass). --quick: fewer shapes, shorter runs.
+the same run (read pass, read-write pass). With PyTorch importable by python3, the same
+shapes are timed with torch.nn.utils too. --quick: fewer shapes, shorter runs;
+--no-torch: skip PyTorch; --json: machine-readable.
 `;
 
 async function bench(args: string[]): Promise<void> {
@@ -39,11 +42,18 @@ async function bench(args: string[]): Promise<void> {
   });
   bar.done();
   const small = { native: Number.NaN, js: smallCallMicros('js') };
+  const shapeNames = new Set(result.rows.map((r) => r.shape));
+  const torch = args.includes('--no-torch')
+    ? 'skipped (--no-torch)'
+    : torchTimings(
+        SHAPES.filter((s) => shapeNames.has(s.name)),
+        quick ? 150 : 400,
+      );
   try {
     small.native = smallCallMicros('native');
   } catch {}
   if (args.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ ...result, smallCallMicros: small }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, smallCallMicros: small, torch }, null, 2)}\n`);
     return;
   }
   console.log(`gradclip bench — ${result.env}; medians; probe = plain read pass / read-write pass in this run\n`);
@@ -119,6 +129,28 @@ async function bench(args: string[]): Promise<void> {
     '≤ 2',
     Number.isNaN(small.native) ? undefined : small.native <= 2,
   );
+  if (typeof torch === 'string') {
+    console.log(`\nPyTorch: ${torch}`);
+  } else {
+    console.log(
+      `\nPyTorch ${torch.version} (${torch.python}, ${torch.threads} threads), same shapes, median ms, and gradclip native (all threads) speed-up:`,
+    );
+    console.log(
+      table(
+        ['shape', 'op', 'torch ms', 'gradclip ms', 'speed-up'],
+        torch.rows.map((t) => {
+          const ours = nAll(t.shape, t.op);
+          return [
+            t.shape,
+            t.op,
+            fixed(t.ms, 3),
+            ours ? fixed(ours.medianMs, 3) : '-',
+            ours ? `${fixed(t.ms / ours.medianMs, 1)}×` : '-',
+          ];
+        }),
+      ),
+    );
+  }
   console.log('\ngoals (issue 3):');
   console.log(table(['goal', 'measured', 'target', ''], goals));
 }

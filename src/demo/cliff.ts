@@ -91,14 +91,22 @@ export function cliffSvg(unclipped: Trajectory, clipped: Trajectory, maxNorm: nu
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">x_t = w·σ(x_t−1) + b, loss (x_${CLIFF.steps} − ${CLIFF.target})²: the cliff, and gradient descent with and without clipping</text>`,
   ];
+  // Colours are quantized to 48 levels and equal neighbours in a row merged, to keep the file small.
   for (let j = 0; j < ny; j++) {
+    const levels: number[] = [];
     for (let i = 0; i < nx; i++) {
       const w = w0 + ((i + 0.5) / nx) * (w1 - w0);
       const b = b1 - ((j + 0.5) / ny) * (b1 - b0);
       const l = Math.log10(cliffLoss(w, b).loss + 1e-12);
+      levels.push(Math.round(Math.min(1, Math.max(0, (l - lo) / (hi - lo))) * 47));
+    }
+    for (let i = 0; i < nx; ) {
+      let k = i;
+      while (k + 1 < nx && levels[k + 1] === levels[i]) k++;
       parts.push(
-        `<rect x="${(m.left + i * cw).toFixed(1)}" y="${(m.top + j * ch).toFixed(1)}" width="${(cw + 0.6).toFixed(1)}" height="${(ch + 0.6).toFixed(1)}" fill="${color((l - lo) / (hi - lo))}"/>`,
+        `<rect x="${(m.left + i * cw).toFixed(1)}" y="${(m.top + j * ch).toFixed(1)}" width="${((k - i + 1) * cw + 0.6).toFixed(1)}" height="${(ch + 0.6).toFixed(1)}" fill="${color(levels[i] / 47)}"/>`,
       );
+      i = k + 1;
     }
   }
   const inside = ([w, b]: [number, number]) => w >= w0 && w <= w1 && b >= b0 && b <= b1;
@@ -126,7 +134,8 @@ export function cliffSvg(unclipped: Trajectory, clipped: Trajectory, maxNorm: nu
     parts.push(
       `<line x1="${ax.toFixed(1)}" y1="${ay.toFixed(1)}" x2="${ex.toFixed(1)}" y2="${ey.toFixed(1)}" stroke="#ff3b30" stroke-width="2.2" marker-end="url(#arrow)"/>`,
       '<defs><marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#ff3b30"/></marker></defs>',
-      `<text x="${(ex + 6).toFixed(1)}" y="${(ey + 4).toFixed(1)}" fill="white" font-weight="bold">step ${exit}: gradient norm ${unclipped.gradNorms[exit - 1].toExponential(1)}, thrown ${jump.toFixed(0)} away to (${z[0].toFixed(1)}, ${z[1].toFixed(1)})</text>`,
+      `<text x="${(W - m.right - 8).toFixed(1)}" y="${(ey - 22).toFixed(1)}" text-anchor="end" fill="white" font-weight="bold">step ${exit}: gradient norm ${unclipped.gradNorms[exit - 1].toExponential(1)},</text>`,
+      `<text x="${(W - m.right - 8).toFixed(1)}" y="${(ey - 6).toFixed(1)}" text-anchor="end" fill="white" font-weight="bold">one step of length ${jump.toFixed(0)} to (${z[0].toFixed(0)}, ${z[1].toFixed(0)}), off the map</text>`,
     );
   }
   const [sw, sb] = clipped.points[0];

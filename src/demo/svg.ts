@@ -69,7 +69,9 @@ export function lineChart(series: Series[], options: ChartOptions): string {
   }
   for (const t of niceTicks(0, steps, false)) {
     if (t > steps - 1) continue;
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${height - m.bottom + 18}" text-anchor="middle" fill="#555">${t}</text>`);
+    parts.push(
+      `<text x="${x(t).toFixed(1)}" y="${height - m.bottom + 18}" text-anchor="middle" fill="#555">${t}</text>`,
+    );
   }
   parts.push(
     `<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${height - m.bottom}" stroke="#333"/>`,

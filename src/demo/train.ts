@@ -1,6 +1,6 @@
 import { clip_grad_norm_, get_total_norm } from '../clip.js';
-import { addingBatch, Rnn, TRIVIAL_MSE } from './rnn.js';
 import { Random } from './rng.js';
+import { addingBatch, Rnn, TRIVIAL_MSE } from './rnn.js';
 
 /** One training run of the demo: plain SGD on the adding problem, with or without clipping. */
 

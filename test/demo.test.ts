@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { b, trainLoop, w } from '../examples/train-loop.js';
+import { cliffLoss, descend } from '../src/demo/cliff.js';
+import { addingBatch, Rnn, TRIVIAL_MSE } from '../src/demo/rnn.js';
+import { Random } from '../src/demo/rng.js';
+import { DEFAULT_DEMO, train } from '../src/demo/train.js';
+
+/** The demo behind `gradclip demo`: its gradients, its outcome, and the CLI around it. */
+
+describe('the RNN’s backpropagation through time', () => {
+  it('matches central finite differences for every parameter', () => {
+    const model = new Rnn(2, 5, new Random(3), 1.3);
+    const batch = addingBatch(new Random(4), 3, 7);
+    model.zeroGrad();
+    model.loss(batch, true);
+    let checked = 0;
+    for (const p of model.params) {
+      for (let i = 0; i < p.data.length; i++) {
+        const saved = p.data[i];
+        const h = 1e-6;
+        p.data[i] = saved + h;
+        const up = model.loss(batch, false);
+        p.data[i] = saved - h;
+        const down = model.loss(batch, false);
+        p.data[i] = saved;
+        const numeric = (up - down) / (2 * h);
+        expect(Math.abs(p.grad[i] - numeric), `${p.name}[${i}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(numeric)));
+        checked++;
+      }
+    }
+    expect(checked).toBe(5 * 2 + 5 * 5 + 5 + 5 + 1);
+  });
+
+  it('the adding problem: two marks, one per half, target their sum; the trivial MSE is 1/6', () => {
+    const batch = addingBatch(new Random(9), 2000, 10);
+    let sq = 0;
+    for (let k = 0; k < batch.inputs.length; k++) {
+      const x = batch.inputs[k];
+      const marks = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((t) => x[t * 2 + 1] === 1);
+      expect(marks.length).toBe(2);
+      expect(marks[0]).toBeLessThan(5);
+      expect(marks[1]).toBeGreaterThanOrEqual(5);
+      expect(batch.targets[k]).toBe(x[marks[0] * 2] + x[marks[1] * 2]);
+      sq += (batch.targets[k] - 1) ** 2;
+    }
+    expect(Math.abs(sq / 2000 - TRIVIAL_MSE)).toBeLessThan(0.02);
+  });
+});
+
+describe('a short demo run', () => {
+  const options = { ...DEFAULT_DEMO, steps: 2500 };
+  const plain = train(options, false);
+  const clipped = train(options, true);
+
+  it('summaries carry every field', () => {
+    for (const s of [plain, clipped]) {
+      expect(s.stepsRun).toBeGreaterThan(0);
+      expect(s.losses.length).toBe(s.stepsRun);
+      expect(s.gradNorms.length).toBe(s.stepsRun);
+      expect(typeof s.finalLoss).toBe('number');
+      expect(s.bestLoss).toBeLessThanOrEqual(s.losses[0]);
+      expect(s.largestGradNorm).toBeGreaterThan(0);
+    }
+    expect(plain.clippingEngaged).toBe(0);
+    expect(clipped.clippingEngaged).toBeGreaterThan(0);
+  });
+
+  it('with the default seed, the unclipped run sees larger gradients and the clipped run ends lower', () => {
+    expect(plain.largestGradNorm).toBeGreaterThan(clipped.largestGradNorm);
+    expect(clipped.finalLoss).toBeLessThan(Number.isNaN(plain.finalLoss) ? Number.POSITIVE_INFINITY : plain.finalLoss);
+    expect(plain.diverged).toBe(true);
+    expect(clipped.diverged).toBe(false);
+    expect(clipped.stepsToBeatTrivial).not.toBeNull();
+    expect(clipped.finalLoss).toBeLessThan(TRIVIAL_MSE);
+  });
+});
+
+describe('the cliff', () => {
+  it('the gradient is right (finite differences) and unclipped descent is thrown off the cliff', () => {
+    for (const [w0, b0] of [
+      [5, -6],
+      [3, -1],
+    ]) {
+      const g = cliffLoss(w0, b0);
+      const h = 1e-7;
+      expect(Math.abs(g.dw - (cliffLoss(w0 + h, b0).loss - cliffLoss(w0 - h, b0).loss) / (2 * h))).toBeLessThan(1e-4 * Math.max(1, Math.abs(g.dw)));
+      expect(Math.abs(g.db - (cliffLoss(w0, b0 + h).loss - cliffLoss(w0, b0 - h).loss) / (2 * h))).toBeLessThan(1e-4 * Math.max(1, Math.abs(g.db)));
+    }
+    const plain = descend([5, -6], 0.02, 400, null);
+    const clipped = descend([5, -6], 0.02, 400, 5);
+    const steps = (t: typeof plain) => t.points.slice(1).map((p, i) => Math.hypot(p[0] - t.points[i][0], p[1] - t.points[i][1]));
+    expect(Math.max(...steps(plain))).toBeGreaterThan(100);
+    expect(Math.max(...steps(clipped))).toBeLessThanOrEqual(0.02 * 5 * (1 + 1e-9));
+    expect(clipped.losses.at(-1)!).toBeLessThan(0.01);
+  });
+});
+
+describe('examples/train-loop.ts', () => {
+  it('learns the regression despite an outlier batch, clipping the steps that need it', () => {
+    const { loss, clippedSteps } = trainLoop();
+    expect(clippedSteps).toBeGreaterThan(0);
+    expect(loss).toBeLessThan(1e-3);
+    expect(Math.abs(w.data[0] - 2)).toBeLessThan(0.05);
+    expect(Math.abs(b.data[0] - 1)).toBeLessThan(0.05);
+  });
+});
+
+describe('the gradclip CLI', () => {
+  const cli = ['node_modules/tsx/dist/cli.mjs', 'src/cli/index.ts'];
+  const run = (...args: string[]) => execFileSync(process.execPath, [...cli, ...args], { encoding: 'utf8' });
+
+  it('info --json prints the backend as JSON', () => {
+    const info = JSON.parse(run('info', '--json'));
+    expect(['native', 'wasm', 'js']).toContain(info.name);
+    expect(Array.isArray(info.fallbacks)).toBe(true);
+  });
+
+  it('demo --json runs, writes both charts, and summarises both runs', () => {
+    const out = mkdtempSync(join(tmpdir(), 'gradclip-demo-'));
+    const summary = JSON.parse(run('demo', '--steps', '300', '--out', out, '--json'));
+    expect(summary.runs).toHaveLength(2);
+    expect(summary.runs[1].clipped).toBe(true);
+    expect(summary.options.steps).toBe(300);
+    for (const chart of summary.charts) expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
+  });
+
+  it('demo cliff writes its SVG; bad options are clear errors', () => {
+    const out = mkdtempSync(join(tmpdir(), 'gradclip-cliff-'));
+    const summary = JSON.parse(run('demo', 'cliff', '--out', out, '--json'));
+    expect(readFileSync(summary.chart, 'utf8')).toContain('<svg');
+    expect(() => execFileSync(process.execPath, [...cli, 'demo', '--lr', 'fast'], { stdio: 'pipe' })).toThrow(/--lr: expected a positive number/);
+    expect(run('--help')).toContain('gradclip demo');
+    expect(run('demo', '--help')).toContain('--max-norm');
+  });
+});
