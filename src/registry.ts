@@ -71,7 +71,12 @@ export function activeBackend(): Backend {
 }
 
 export function getBackend(): BackendInfo {
-  return { name: active.name, isa: active.isa, threads: active.threads(), fallbacks: [...fallbacks] };
+  return {
+    name: active.name,
+    isa: active.isa,
+    threads: active.threads(),
+    fallbacks: [...fallbacks, ...(active.notes ?? [])],
+  };
 }
 
 const CHOICES = new Set(['auto', 'native', 'wasm', 'js']);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 /** Backend choice at load time (GRADCLIP_BACKEND) and at run time (setBackend). */
@@ -45,6 +46,20 @@ describe('backend selection (SPEC §7)', () => {
     vi.stubEnv('GRADCLIP_THREADS', 'many');
     const g = await freshImport();
     expect(g.getBackend().fallbacks.some((f) => f.includes('GRADCLIP_THREADS=many ignored'))).toBe(true);
+  });
+
+  it('a GRADCLIP_ISA this CPU cannot run is reported in fallbacks (native)', () => {
+    const script = "import('./src/index.ts').then((g) => console.log(JSON.stringify(g.getBackend())))";
+    const out = execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, GRADCLIP_ISA: 'avx1024', GRADCLIP_BACKEND: 'native' },
+    });
+    const info = JSON.parse(out);
+    if (info.name !== 'native') return; // no addon here: covered by the native availability test
+    expect(info.fallbacks.some((f: string) => f.includes('GRADCLIP_ISA=avx1024 is not supported on this CPU'))).toBe(
+      true,
+    );
+    expect(info.isa).not.toBe('avx1024');
   });
 
   it('setBackend switches, and names why when a backend is unavailable', async () => {

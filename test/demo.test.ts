@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { b, trainLoop, w } from '../examples/train-loop.js';
 import { cliffLoss, descend } from '../src/demo/cliff.js';
-import { addingBatch, Rnn, TRIVIAL_MSE } from '../src/demo/rnn.js';
 import { Random } from '../src/demo/rng.js';
+import { addingBatch, Rnn, TRIVIAL_MSE } from '../src/demo/rnn.js';
 import { DEFAULT_DEMO, train } from '../src/demo/train.js';
 
 /** The demo behind `gradclip demo`: its gradients, its outcome, and the CLI around it. */
@@ -28,7 +28,9 @@ describe('the RNN’s backpropagation through time', () => {
         const down = model.loss(batch, false);
         p.data[i] = saved;
         const numeric = (up - down) / (2 * h);
-        expect(Math.abs(p.grad[i] - numeric), `${p.name}[${i}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(numeric)));
+        expect(Math.abs(p.grad[i] - numeric), `${p.name}[${i}]`).toBeLessThanOrEqual(
+          1e-6 * Math.max(1, Math.abs(numeric)),
+        );
         checked++;
       }
     }
@@ -87,12 +89,17 @@ describe('the cliff', () => {
     ]) {
       const g = cliffLoss(w0, b0);
       const h = 1e-7;
-      expect(Math.abs(g.dw - (cliffLoss(w0 + h, b0).loss - cliffLoss(w0 - h, b0).loss) / (2 * h))).toBeLessThan(1e-4 * Math.max(1, Math.abs(g.dw)));
-      expect(Math.abs(g.db - (cliffLoss(w0, b0 + h).loss - cliffLoss(w0, b0 - h).loss) / (2 * h))).toBeLessThan(1e-4 * Math.max(1, Math.abs(g.db)));
+      expect(Math.abs(g.dw - (cliffLoss(w0 + h, b0).loss - cliffLoss(w0 - h, b0).loss) / (2 * h))).toBeLessThan(
+        1e-4 * Math.max(1, Math.abs(g.dw)),
+      );
+      expect(Math.abs(g.db - (cliffLoss(w0, b0 + h).loss - cliffLoss(w0, b0 - h).loss) / (2 * h))).toBeLessThan(
+        1e-4 * Math.max(1, Math.abs(g.db)),
+      );
     }
     const plain = descend([5, -6], 0.02, 400, null);
     const clipped = descend([5, -6], 0.02, 400, 5);
-    const steps = (t: typeof plain) => t.points.slice(1).map((p, i) => Math.hypot(p[0] - t.points[i][0], p[1] - t.points[i][1]));
+    const steps = (t: typeof plain) =>
+      t.points.slice(1).map((p, i) => Math.hypot(p[0] - t.points[i][0], p[1] - t.points[i][1]));
     expect(Math.max(...steps(plain))).toBeGreaterThan(100);
     expect(Math.max(...steps(clipped))).toBeLessThanOrEqual(0.02 * 5 * (1 + 1e-9));
     expect(clipped.losses.at(-1)!).toBeLessThan(0.01);
@@ -125,14 +132,17 @@ describe('the gradclip CLI', () => {
     expect(summary.runs).toHaveLength(2);
     expect(summary.runs[1].clipped).toBe(true);
     expect(summary.options.steps).toBe(300);
-    for (const chart of summary.charts) expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
+    for (const chart of summary.charts)
+      expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
   });
 
   it('demo cliff writes its SVG; bad options are clear errors', () => {
     const out = mkdtempSync(join(tmpdir(), 'gradclip-cliff-'));
     const summary = JSON.parse(run('demo', 'cliff', '--out', out, '--json'));
     expect(readFileSync(summary.chart, 'utf8')).toContain('<svg');
-    expect(() => execFileSync(process.execPath, [...cli, 'demo', '--lr', 'fast'], { stdio: 'pipe' })).toThrow(/--lr: expected a positive number/);
+    expect(() => execFileSync(process.execPath, [...cli, 'demo', '--lr', 'fast'], { stdio: 'pipe' })).toThrow(
+      /--lr: expected a positive number/,
+    );
     expect(run('--help')).toContain('gradclip demo');
     expect(run('demo', '--help')).toContain('--max-norm');
   });

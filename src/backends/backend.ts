@@ -29,6 +29,8 @@ export interface Backend {
   readonly name: BackendName;
   /** Instruction set the kernels run on ('scalar' for plain JS). */
   readonly isa: string;
+  /** Things worth knowing about how it loaded (e.g. a GRADCLIP_ISA it could not honour); shown in getBackend().fallbacks. */
+  readonly notes?: readonly string[];
   /** Threads used for large lists (1 where the backend has no pool). */
   threads(): number;
   setThreads(n: number): void;

@@ -110,13 +110,13 @@ function preparedLists(b: Binding) {
 export function loadNative(): Backend {
   const b = loadBinding();
   const prepared = preparedLists(b);
-  const notes = b.info().isaNote;
-  const backend: Backend & { notes: string } = {
+  const note = b.info().isaNote;
+  const backend: Backend = {
     name: 'native',
     get isa() {
       return b.info().isa;
     },
-    notes,
+    notes: note ? [`native: ${note}`] : [],
     threads: () => b.info().threads,
     setThreads: (n) => b.setThreads(n),
     reduce: (arrays, op: ReduceOp, p, scales, out) => b.reduce(prepared(arrays), op, p, scales, out),

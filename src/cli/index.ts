@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nativeBinding, packageRoot } from '../backends/native.js';
 import { getBackend } from '../index.js';
 import { type Row, runBench, SHAPES, smallCallMicros } from './bench.js';
 import { DEMO_HELP, runCliff, runDemo } from './demo.js';
@@ -155,10 +158,57 @@ async function bench(args: string[]): Promise<void> {
   console.log(table(['goal', 'measured', 'target', ''], goals));
 }
 
+/** The smallest module using a v128 instruction: validates only where wasm SIMD is supported. */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
 function info(args: string[]): void {
-  const b = getBackend();
-  if (args.includes('--json')) process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
-  else console.log(b);
+  const backend = getBackend();
+  let native: Record<string, unknown> | string;
+  try {
+    const { isa, supported, threads, parallelThreshold, block, lanes } = nativeBinding().info();
+    native = { isa, supported, threads, parallelThreshold, block, lanes };
+  } catch (err) {
+    native = (err as Error).message;
+  }
+  const report = {
+    ...backend,
+    versions: {
+      gradclip: packageVersion(),
+      node: process.versions.node,
+      v8: process.versions.v8,
+      napi: process.versions.napi,
+    },
+    platform: `${process.platform}-${process.arch}`,
+    wasmSimd: typeof WebAssembly !== 'undefined' && WebAssembly.validate(SIMD_PROBE),
+    native,
+  };
+  if (args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  console.log(
+    `backend:    ${backend.name} (${backend.isa}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})`,
+  );
+  console.log(`fallbacks:  ${backend.fallbacks.length ? backend.fallbacks.join('\n            ') : 'none'}`);
+  if (typeof native === 'string') console.log(`native:     unavailable: ${native}`);
+  else
+    console.log(
+      `native:     kernel sets on this CPU: ${(native.supported as string[]).join(', ')}; parallel above ${native.parallelThreshold} elements`,
+    );
+  console.log(`wasm SIMD:  ${report.wasmSimd ? 'supported' : 'not supported'} by this runtime`);
+  console.log(
+    `versions:   gradclip ${report.versions.gradclip}, node ${report.versions.node}, v8 ${report.versions.v8}, N-API ${report.versions.napi}; ${report.platform}`,
+  );
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
