@@ -1,8 +1,14 @@
+import { copyFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+/** The .wasm files the workerd entry imports sit next to it in dist/ (built by scripts/build-wasm.mjs). */
+function copyWasm(): void {
+  for (const f of ['gradclip-simd.wasm', 'gradclip.wasm']) copyFileSync(`build/wasm/${f}`, `dist/${f}`);
+}
 
 export default defineConfig([
   {
-    // The library: ESM and CommonJS, with types.
+    // Node: ESM and CommonJS, with types.
     entry: { index: 'src/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
@@ -10,6 +16,25 @@ export default defineConfig([
     clean: true,
     target: 'node20',
     shims: true,
+  },
+  {
+    // Browsers, Deno, default: wasm (embedded) and js only; nothing from Node.
+    entry: { browser: 'src/browser.ts' },
+    format: ['esm'],
+    dts: true,
+    sourcemap: true,
+    platform: 'neutral',
+    target: 'es2022',
+  },
+  {
+    // workerd / edge-light: imports the .wasm files instead of compiling bytes.
+    entry: { workerd: 'src/workerd.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    platform: 'neutral',
+    target: 'es2022',
+    external: ['./gradclip.wasm', './gradclip-simd.wasm'],
+    onSuccess: async () => copyWasm(),
   },
   {
     // The `gradclip` command: one self-contained ESM bundle (a program of its own, with its own backend state).

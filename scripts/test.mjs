@@ -31,6 +31,11 @@ step('vitest, automatic backend', process.execPath, vitest);
 if (!process.env.GRADCLIP_BACKEND) {
   const quiet = [...vitest, '--reporter=dot'];
   step('vitest, GRADCLIP_BACKEND=js', process.execPath, quiet, { GRADCLIP_BACKEND: 'js' });
+  step('vitest, GRADCLIP_BACKEND=wasm (SIMD module)', process.execPath, quiet, { GRADCLIP_BACKEND: 'wasm' });
+  step('vitest, GRADCLIP_BACKEND=wasm GRADCLIP_WASM=scalar', process.execPath, quiet, {
+    GRADCLIP_BACKEND: 'wasm',
+    GRADCLIP_WASM: 'scalar',
+  });
   for (const isa of isas.slice(1)) {
     step(`vitest, GRADCLIP_BACKEND=native GRADCLIP_ISA=${isa}`, process.execPath, quiet, {
       GRADCLIP_BACKEND: 'native',

@@ -53,6 +53,8 @@ export interface Backend {
     out: Float64Array,
   ): Promise<void>;
   scaleAsync?(arrays: readonly GradArray[], coef: number): Promise<void>;
+  /** Memory for a GradientBuffer that this backend can work on in place (wasm); others use a plain ArrayBuffer. */
+  allocate?(bytes: number): { buffer: ArrayBuffer; offset: number };
   clampAsync?(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
 }
 

@@ -1,0 +1,31 @@
+/** The public API, shared by every entry point (src/index.ts, src/browser.ts, src/workerd.ts). */
+
+export { GradientBuffer } from './buffer.js';
+export {
+  clip_grad_norm_,
+  clip_grad_value_,
+  clip_grads_with_norm_,
+  clipGradNorm,
+  clipGradNormAsync,
+  clipGradsWithNorm,
+  clipGradValue,
+  clipGradValueAsync,
+  get_total_norm,
+  getTotalNorm,
+  getTotalNormAsync,
+  nn,
+} from './clip.js';
+export { NonFiniteNormError } from './norm.js';
+export { getBackend, setBackend, setNumThreads } from './registry.js';
+export type {
+  BackendInfo,
+  BackendName,
+  GradArray,
+  NormOptions,
+  NormType,
+  ParameterLike,
+  Parameters,
+} from './types.js';
+
+/** Resolves when the backends are ready. Every entry here sets up synchronously, so it is already resolved; it exists so code can await it portably. */
+export const ready: Promise<void> = Promise.resolve();

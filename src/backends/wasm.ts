@@ -1,0 +1,207 @@
+import { type Backend, BLOCK, type GradArray, ReduceOp } from './backend.js';
+
+/**
+ * The WebAssembly backend: the AssemblyScript kernels of assembly/ (SIMD or scalar build).
+ * Arrays that live in a GradientBuffer's wasm memory are processed in place (zero-copy);
+ * any other array goes through a fixed scratch region one block at a time, so no call
+ * allocates in proportion to the data and no memory ever grows after it is set up —
+ * growing a wasm memory would detach every view of it.
+ */
+
+interface Kernels {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  blockSumF32(ptr: number, n: number, squares: number, s: number): number;
+  blockSumF64(ptr: number, n: number, squares: number, s: number): number;
+  blockSumPowF32(ptr: number, n: number, p: number, s: number): number;
+  blockSumPowF64(ptr: number, n: number, p: number, s: number): number;
+  maxAbsF32(ptr: number, n: number): number;
+  maxAbsF64(ptr: number, n: number): number;
+  minAbsF32(ptr: number, n: number): number;
+  minAbsF64(ptr: number, n: number): number;
+  countNonzeroF32(ptr: number, n: number): number;
+  countNonzeroF64(ptr: number, n: number): number;
+  scaleF32(ptr: number, n: number, c: number): void;
+  scaleF64(ptr: number, n: number, c: number): void;
+  clampF32(ptr: number, n: number, lo: number, hi: number): void;
+  clampF64(ptr: number, n: number, lo: number, hi: number): void;
+}
+
+export interface WasmModules {
+  simd?: WebAssembly.Module;
+  scalar: WebAssembly.Module;
+}
+
+const PAGE = 65536;
+/** One block of float64: the scratch region's size. */
+const SCRATCH_BYTES = BLOCK * 8;
+
+/** Instantiates the kernels with their memory grown, once, to hold `bytes` past the static data. */
+function instantiate(module: WebAssembly.Module, bytes: number): { kernels: Kernels; base: number } {
+  const kernels = new WebAssembly.Instance(module, {
+    env: {
+      abort() {
+        throw new Error('gradclip wasm: abort');
+      },
+    },
+  }).exports as unknown as Kernels;
+  const base = (kernels.heapBase() + 63) & ~63;
+  const needed = Math.ceil((base + bytes) / PAGE) - kernels.memory.buffer.byteLength / PAGE;
+  if (needed > 0) {
+    try {
+      kernels.memory.grow(needed);
+    } catch {
+      throw new RangeError(`gradclip wasm: cannot reserve ${bytes} bytes of WebAssembly memory`);
+    }
+  }
+  return { kernels, base };
+}
+
+/** The wasm memories that hold GradientBuffers, by their ArrayBuffer: arrays in them are used in place. */
+const arenas = new WeakMap<ArrayBufferLike, Kernels>();
+
+export interface WasmBackend extends Backend {
+  /** Reserves `bytes` of wasm memory for a GradientBuffer, from `offset`; that memory never grows afterwards. */
+  allocate(bytes: number): { buffer: ArrayBuffer; offset: number };
+}
+
+export function createWasmBackend(modules: WasmModules, preferSimd = true): WasmBackend {
+  const simd = preferSimd && modules.simd !== undefined;
+  const module = simd ? (modules.simd as WebAssembly.Module) : modules.scalar;
+  const { kernels: scratchKernels, base: scratch } = instantiate(module, SCRATCH_BYTES);
+  const scratch32 = new Float32Array(scratchKernels.memory.buffer, scratch, SCRATCH_BYTES / 4);
+  const scratch64 = new Float64Array(scratchKernels.memory.buffer, scratch, SCRATCH_BYTES / 8);
+
+  /**
+   * Runs `kernel(k, ptr, start, n)` over [0, a.length) in pieces of at most `piece` elements:
+   * in place for arrays in a wasm arena, else copied through the scratch region (and copied
+   * back when `writes`). Pieces come in order, so sums keep the block order of SPEC §6.
+   */
+  function forPieces(
+    a: GradArray,
+    piece: number,
+    writes: boolean,
+    kernel: (k: Kernels, ptr: number, n: number) => void,
+  ): void {
+    const arena = arenas.get(a.buffer);
+    const f32 = a instanceof Float32Array;
+    if (arena) {
+      const size = f32 ? 4 : 8;
+      for (let start = 0; start < a.length; start += piece) {
+        kernel(arena, a.byteOffset + start * size, Math.min(piece, a.length - start));
+      }
+      return;
+    }
+    const view = f32 ? scratch32 : scratch64;
+    for (let start = 0; start < a.length; start += piece) {
+      const n = Math.min(piece, a.length - start);
+      view.set(a.subarray(start, start + n));
+      kernel(scratchKernels, scratch, n);
+      if (writes) a.set(view.subarray(0, n), start);
+    }
+  }
+
+  function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): number {
+    const f32 = a instanceof Float32Array;
+    const chunk = f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8;
+    let acc = op === ReduceOp.MinAbs ? Number.POSITIVE_INFINITY : 0;
+    let nan = false;
+    switch (op) {
+      case ReduceOp.SumAbs:
+      case ReduceOp.SumSquares: {
+        const squares = op === ReduceOp.SumSquares ? 1 : 0;
+        forPieces(a, BLOCK, false, (k, ptr, n) => {
+          acc += f32 ? k.blockSumF32(ptr, n, squares, s) : k.blockSumF64(ptr, n, squares, s);
+        });
+        return acc;
+      }
+      case ReduceOp.SumPow:
+        forPieces(a, BLOCK, false, (k, ptr, n) => {
+          acc += f32 ? k.blockSumPowF32(ptr, n, p, s) : k.blockSumPowF64(ptr, n, p, s);
+        });
+        return acc;
+      case ReduceOp.MaxAbs:
+      case ReduceOp.MinAbs: {
+        const max = op === ReduceOp.MaxAbs;
+        forPieces(a, chunk, false, (k, ptr, n) => {
+          const r = max
+            ? f32
+              ? k.maxAbsF32(ptr, n)
+              : k.maxAbsF64(ptr, n)
+            : f32
+              ? k.minAbsF32(ptr, n)
+              : k.minAbsF64(ptr, n);
+          if (r !== r) nan = true;
+          else if (max ? r > acc : r < acc) acc = r;
+        });
+        return nan ? Number.NaN : acc;
+      }
+      case ReduceOp.CountNonzero:
+        forPieces(a, chunk, false, (k, ptr, n) => {
+          acc += f32 ? k.countNonzeroF32(ptr, n) : k.countNonzeroF64(ptr, n);
+        });
+        return acc;
+      default:
+        throw new RangeError(`unknown reduce op ${op}`);
+    }
+  }
+
+  return {
+    name: 'wasm',
+    isa: simd ? 'simd128' : 'scalar',
+    threads: () => 1,
+    setThreads: () => {},
+    reduce(arrays, op, p, scales, out) {
+      for (let i = 0; i < arrays.length; i++) out[i] = reduceOne(arrays[i], op, p, scales ? scales[i] : 1);
+    },
+    scale(arrays, coef) {
+      for (const a of arrays) {
+        const f32 = a instanceof Float32Array;
+        const c = f32 ? Math.fround(coef) : coef;
+        forPieces(a, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, (k, ptr, n) => {
+          if (f32) k.scaleF32(ptr, n, c);
+          else k.scaleF64(ptr, n, c);
+        });
+      }
+    },
+    clamp(arrays, lo, hi) {
+      for (const a of arrays) {
+        const f32 = a instanceof Float32Array;
+        forPieces(a, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, (k, ptr, n) => {
+          if (f32) k.clampF32(ptr, n, Math.fround(lo), Math.fround(hi));
+          else k.clampF64(ptr, n, lo, hi);
+        });
+      }
+    },
+    allocate(bytes) {
+      // A memory of its own: other allocations can never grow it and detach the views.
+      const { kernels, base } = instantiate(module, bytes);
+      arenas.set(kernels.memory.buffer, kernels);
+      return { buffer: kernels.memory.buffer, offset: base };
+    },
+  };
+}
+
+/** Decodes base64 without Buffer (browsers, Deno, workers). */
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Compiles the embedded modules; the SIMD one only where WebAssembly.validate accepts it. */
+export function embeddedModules(simdBase64: string, scalarBase64: string): WasmModules {
+  if (typeof WebAssembly === 'undefined') throw new Error('this runtime has no WebAssembly');
+  const simdBytes = fromBase64(simdBase64);
+  return {
+    simd: WebAssembly.validate(simdBytes) ? new WebAssembly.Module(simdBytes) : undefined,
+    scalar: new WebAssembly.Module(fromBase64(scalarBase64)),
+  };
+}
+
+/** GRADCLIP_WASM=scalar forces the non-SIMD module (tests use it to run both). */
+export function preferSimd(): boolean {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.GRADCLIP_WASM !== 'scalar';
+}

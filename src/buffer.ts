@@ -1,0 +1,53 @@
+import { describe } from './args.js';
+import type { GradArray } from './backends/backend.js';
+import { activeBackend } from './registry.js';
+
+/**
+ * Gradient storage for high-throughput loops: one allocation holding a view per parameter.
+ * On the wasm backend it lives in WebAssembly memory of its own, so clipping works on it in
+ * place with no copy; that memory is sized once and never grows, so the views can never be
+ * detached. On the native and js backends the views are ordinary arrays over one ArrayBuffer,
+ * so code written against GradientBuffer runs unchanged everywhere.
+ */
+export class GradientBuffer {
+  /** One view per requested size, in order; write gradients into these and clip them. */
+  readonly views: GradArray[];
+  readonly dtype: 'float32' | 'float64';
+  /** Bytes reserved (views are 64-byte aligned). */
+  readonly byteLength: number;
+
+  constructor(sizes: Iterable<number>, options: { dtype?: 'float32' | 'float64' } = {}) {
+    const dtype = options.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'float64') {
+      throw new RangeError(`options.dtype: expected 'float32' or 'float64', got ${describe(dtype)}`);
+    }
+    if (sizes === null || typeof (sizes as Iterable<number>)?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(`sizes: expected an iterable of element counts, got ${describe(sizes)}`);
+    }
+    const counts = Array.from(sizes);
+    counts.forEach((n, i) => {
+      if (typeof n !== 'number') throw new TypeError(`sizes[${i}]: expected a number, got ${describe(n)}`);
+      if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`sizes[${i}]: expected an integer >= 0, got ${n}`);
+    });
+    const width = dtype === 'float32' ? 4 : 8;
+    const offsets: number[] = [];
+    let total = 0;
+    for (const n of counts) {
+      offsets.push(total);
+      total += Math.ceil((n * width) / 64) * 64;
+    }
+    const backend = activeBackend();
+    const { buffer, offset } = backend.allocate
+      ? backend.allocate(total)
+      : { buffer: new ArrayBuffer(total), offset: 0 };
+    const Ctor = dtype === 'float32' ? Float32Array : Float64Array;
+    this.views = counts.map((n, i) => new Ctor(buffer, offset + offsets[i], n));
+    this.dtype = dtype;
+    this.byteLength = total;
+  }
+
+  /** Sets every gradient to 0 (optimizer.zero_grad()). */
+  zero(): void {
+    for (const v of this.views) v.fill(0);
+  }
+}

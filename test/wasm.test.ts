@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { type GradArray, ReduceOp } from '../src/backends/backend.js';
+import { jsBackend } from '../src/backends/js.js';
+import { createWasmBackend, embeddedModules } from '../src/backends/wasm.js';
+import { scalarWasm, simdWasm } from '../src/backends/wasm-modules.generated.js';
+import * as g from '../src/index.js';
+import { rng } from './support/rng.js';
+
+/** The wasm backend: bit identity with js, the scratch path, and zero-copy GradientBuffers. */
+
+const modules = embeddedModules(simdWasm, scalarWasm);
+const flavours = [
+  ['simd128', createWasmBackend(modules, true)],
+  ['scalar', createWasmBackend(modules, false)],
+] as const;
+
+const SIZES = [...Array.from({ length: 201 }, (_, i) => i), 65535, 65536, 65537, 131073];
+const OPS = [ReduceOp.SumAbs, ReduceOp.SumSquares, ReduceOp.MaxAbs, ReduceOp.MinAbs, ReduceOp.CountNonzero];
+
+function list(Ctor: typeof Float32Array | typeof Float64Array, sizes: number[], seed: number): GradArray[] {
+  const r = rng(seed);
+  return sizes.map((n) => {
+    const offset = Math.floor(r() * 7);
+    const a = new Ctor(new ArrayBuffer((n + offset + 1) * Ctor.BYTES_PER_ELEMENT), offset * Ctor.BYTES_PER_ELEMENT, n);
+    for (let i = 0; i < n; i++) a[i] = r() < 0.02 ? 0 : (r() - 0.5) * 2 ** Math.floor(r() * 40 - 20);
+    return a;
+  });
+}
+
+const hex = (a: Float64Array) => Array.from(new BigUint64Array(a.buffer), (x) => x.toString(16));
+function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+describe('wasm == js, bit for bit', () => {
+  it('the SIMD module validates here (Node 20 has wasm SIMD) and is at most 16 KB', () => {
+    expect(modules.simd).toBeDefined();
+    expect(atob(simdWasm).length).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  for (const [flavour, wasm] of flavours) {
+    for (const Ctor of [Float32Array, Float64Array]) {
+      it(`${flavour}, ${Ctor.name}: scratch path (arrays outside wasm memory, odd byteOffsets)`, () => {
+        const grads = list(Ctor, SIZES, flavour.length + Ctor.BYTES_PER_ELEMENT);
+        for (const op of OPS) {
+          const want = new Float64Array(grads.length);
+          const got = new Float64Array(grads.length);
+          jsBackend.reduce(grads, op, 2, null, want);
+          wasm.reduce(grads, op, 2, null, got);
+          expect(hex(got), `op ${op}`).toEqual(hex(want));
+        }
+        const scales = Float64Array.from(grads, (_, i) => 2 ** ((i % 5) * 250 - 500));
+        const want = new Float64Array(grads.length);
+        const got = new Float64Array(grads.length);
+        jsBackend.reduce(grads, ReduceOp.SumSquares, 2, scales, want);
+        wasm.reduce(grads, ReduceOp.SumSquares, 2, scales, got);
+        expect(hex(got)).toEqual(hex(want));
+        jsBackend.reduce(grads, ReduceOp.SumPow, 3.5, null, want);
+        wasm.reduce(grads, ReduceOp.SumPow, 3.5, null, got);
+        want.forEach((w, i) => {
+          expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(1e-12 * Math.abs(w));
+        });
+        const a = grads.map((x) => x.slice());
+        const b = grads.map((x) => x.slice());
+        jsBackend.scale(a, 0.3);
+        wasm.scale(b, 0.3);
+        jsBackend.clamp(a, -0.01, 0.02);
+        wasm.clamp(b, -0.01, 0.02);
+        a.forEach((x, i) => {
+          expect(sameBytes(b[i], x), `tensor ${i}`).toBe(true);
+        });
+      });
+    }
+
+    it(`${flavour}: NaN, infinities and signed zeros alike`, () => {
+      for (const Ctor of [Float32Array, Float64Array]) {
+        for (const special of [Number.NaN, Number.POSITIVE_INFINITY, -0, 5e-324]) {
+          for (const at of [0, 3, 31, 100]) {
+            const a = new Ctor(101).map((_, i) => Math.sin(i));
+            a[at] = special;
+            for (const op of OPS) {
+              const want = new Float64Array(1);
+              const got = new Float64Array(1);
+              jsBackend.reduce([a], op, 2, null, want);
+              wasm.reduce([a], op, 2, null, got);
+              expect(hex(got), `${Ctor.name} ${special} at ${at} op ${op}`).toEqual(hex(want));
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+describe('GradientBuffer', () => {
+  it('on wasm: views live in wasm memory and are clipped in place, with the same bits as plain arrays', () => {
+    const before = g.getBackend().name;
+    g.setBackend('wasm');
+    try {
+      const sizes = [3, 1000, 65537, 7];
+      const buf = new g.GradientBuffer(sizes);
+      expect(buf.views.map((v) => v.length)).toEqual(sizes);
+      expect(buf.views.every((v) => v instanceof Float32Array && v.byteOffset % 64 === 0)).toBe(true);
+      const r = rng(5);
+      for (const v of buf.views) for (let i = 0; i < v.length; i++) v[i] = r() - 0.5;
+      const plain = buf.views.map((v) => Float32Array.from(v));
+      const t1 = g.clip_grad_norm_(buf.views, 0.5);
+      g.setBackend('js');
+      const t2 = g.clip_grad_norm_(plain, 0.5);
+      expect(t1).toBe(t2);
+      buf.views.forEach((v, i) => {
+        expect(sameBytes(v, plain[i])).toBe(true);
+      });
+      g.setBackend('wasm');
+      g.clip_grad_value_(buf.views, 1e-3);
+      expect(Math.max(...buf.views[1])).toBeLessThanOrEqual(Math.fround(1e-3));
+      buf.zero();
+      expect(g.get_total_norm(buf.views)).toBe(0);
+    } finally {
+      g.setBackend(before);
+    }
+  });
+
+  it('survives other allocations and memory growth: its views are never detached', () => {
+    const before = g.getBackend().name;
+    g.setBackend('wasm');
+    try {
+      const first = new g.GradientBuffer([1024, 10], { dtype: 'float64' });
+      first.views[0].fill(3);
+      const others = Array.from({ length: 20 }, () => new g.GradientBuffer([1 << 20]));
+      // A 64 MiB buffer forces large memory growth elsewhere.
+      const big = new g.GradientBuffer([16 << 20]);
+      expect(first.views[0].length).toBe(1024);
+      expect(first.views[0][1023]).toBe(3);
+      expect(g.get_total_norm(first.views)).toBe(Math.sqrt(1024 * 9));
+      expect(others.every((b) => b.views[0].length === 1 << 20) && big.views[0].length === 16 << 20).toBe(true);
+    } finally {
+      g.setBackend(before);
+    }
+  });
+
+  it('on native and js: ordinary arrays over one ArrayBuffer, same API', () => {
+    const before = g.getBackend().name;
+    g.setBackend('js');
+    try {
+      const buf = new g.GradientBuffer([2, 3]);
+      expect(buf.views[0].buffer).toBe(buf.views[1].buffer);
+      buf.views[0].set([3, 4]);
+      expect(g.clip_grad_norm_(buf.views, 1)).toBe(5);
+    } finally {
+      g.setBackend(before);
+    }
+  });
+
+  it('rejects bad sizes and dtypes clearly', () => {
+    expect(() => new g.GradientBuffer([3, -1])).toThrow(/^sizes\[1\]: expected an integer >= 0/);
+    expect(() => new g.GradientBuffer([1.5])).toThrow(RangeError);
+    expect(() => new g.GradientBuffer(['3'] as never)).toThrow(/^sizes\[0\]: expected a number/);
+    expect(() => new g.GradientBuffer(5 as never)).toThrow(TypeError);
+    expect(() => new g.GradientBuffer([1], { dtype: 'float16' as never })).toThrow(/^options\.dtype/);
+  });
+});
