@@ -3,6 +3,7 @@
 // backend choice and once more per forced backend / instruction set, so every path runs.
 // Extra arguments go to vitest (e.g. `npm test -- test/api.test.ts`).
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,12 @@ if (!process.env.GRADCLIP_BACKEND) {
       GRADCLIP_ISA: isa,
     });
   }
+}
+
+// Chromium, Deno, Bun and workerd, through the package's export conditions (needs the build).
+if (extra.length === 0 && !process.env.GRADCLIP_BACKEND) {
+  if (existsSync(join(root, 'dist', 'browser.js'))) step('real runtimes (Chromium, Deno, Bun, workerd)', process.execPath, ['scripts/test-runtimes.mjs']);
+  else console.log('\nreal runtimes skipped: run npm run build first');
 }
 
 console.log('\n=== summary ===');

@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// Real runtimes: the same checks (test/runtimes/checks.mjs: a torch fixture subset, wasm == js
+// bit for bit, a zero-copy GradientBuffer) inside headless Chromium (the `browser` export, bundled
+// by esbuild, served from 127.0.0.1), Deno (`deno`), Bun (`bun`) and workerd via Miniflare
+// (`workerd`, which imports the .wasm files). Needs `npm run build` first and Debian's chromium.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = join(root, 'build', 'runtime-check');
+const only = process.argv.slice(2);
+const wanted = (name) => only.length === 0 || only.includes(name);
+
+function prepare() {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, 'node_modules'), { recursive: true });
+  symlinkSync(root, join(work, 'node_modules', 'gradclip'), 'dir');
+  writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'gradclip-runtime-check', private: true, type: 'module' }));
+  for (const f of ['checks.mjs', 'browser-page.mjs', 'worker.mjs', 'cli-check.mjs']) {
+    copyFileSync(join(root, 'test', 'runtimes', f), join(work, f));
+  }
+  // A fixture subset, decoded to plain numbers so no runtime needs zlib or Buffer.
+  const { cases } = JSON.parse(gunzipSync(readFileSync(join(root, 'test', 'fixtures', 'torch-2.11-clip.json.gz'))));
+  const decode = (t) => {
+    const bytes = Buffer.from(t.b64, 'base64');
+    const Ctor = t.dtype === 'float32' ? Float32Array : Float64Array;
+    const arr = new Ctor(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    return Array.from(arr, (x) => (Number.isFinite(x) ? x : String(x)));
+  };
+  const picked = cases.filter(
+    (c, i) =>
+      /^(float32|float64)\/(normal|sparse|value|get_total_norm|nan|inf)/.test(c.name) &&
+      !c.name.includes('[0, 5]') &&
+      (!c.error || /non-finite/.test(c.error.message)) &&
+      i % 7 === 0,
+  );
+  const subset = picked.map((c) => ({
+    name: c.name,
+    fn: c.fn,
+    dtype: c.grads[0].dtype,
+    call: c.call,
+    grads: c.grads.map(decode),
+    result: c.result,
+    after: c.after ? c.after.map(decode) : null,
+    error: c.error ? c.error.message : null,
+  }));
+  writeFileSync(join(work, 'fixtures.json'), JSON.stringify(subset));
+  return subset.length;
+}
+
+async function chromium() {
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!existsSync(executablePath)) throw new Error(`${executablePath} not found (Debian: apt-get install -y chromium)`);
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    entryPoints: [join(work, 'browser-page.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    outfile: join(work, 'page.js'),
+    logLevel: 'warning',
+  });
+  const bundle = readFileSync(join(work, 'page.js'), 'utf8');
+  if (/require\(["']node:|\.node["']/.test(bundle)) throw new Error('the browser bundle references Node built-ins or a .node file');
+  const html = '<!doctype html><meta charset="utf-8"><title>gradclip</title><script type="module" src="/page.js"></script>';
+  const server = createServer((req, res) => {
+    if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { chromium: browserType } = await import('playwright-core');
+  const browser = await browserType.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForFunction(() => globalThis.__gradclipResult !== undefined, null, { timeout: 120_000 });
+    const result = await page.evaluate(() => globalThis.__gradclipResult);
+    if (errors.length) result.failures = [...(result.failures ?? []), ...errors];
+    result.runtime = `Chromium ${browser.version()}`;
+    return result;
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+function cliRuntime(name, command, args) {
+  const bin = join(root, 'node_modules', '.bin', command);
+  const run = spawnSync(bin, args, { cwd: work, encoding: 'utf8', env: { ...process.env, GRADCLIP_BACKEND: '' } });
+  if (run.status !== 0) throw new Error(`${name} exited ${run.status}: ${(run.stderr || run.stdout || String(run.error)).slice(-800)}`);
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+  return { ...JSON.parse(run.stdout.trim().split('\n').at(-1)), runtime: `${name} ${version}` };
+}
+
+async function workerd() {
+  const esbuild = await import('esbuild');
+  const dir = join(work, 'worker');
+  mkdirSync(dir, { recursive: true });
+  await esbuild.build({
+    entryPoints: [join(work, 'worker.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker'],
+    external: ['*.wasm'],
+    outfile: join(dir, 'worker.js'),
+    logLevel: 'warning',
+  });
+  for (const f of ['gradclip.wasm', 'gradclip-simd.wasm']) copyFileSync(join(root, 'dist', f), join(dir, f));
+  const { Miniflare } = await import('miniflare');
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, 'worker.js'),
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2025-01-01',
+    host: '127.0.0.1',
+  });
+  try {
+    const res = await mf.dispatchFetch('http://127.0.0.1/');
+    return { ...(await res.json()), runtime: 'workerd (Miniflare)' };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+const count = prepare();
+console.log(`runtime checks: ${count} torch fixture cases, 80 wasm-vs-js identity cases, a zero-copy GradientBuffer`);
+const runtimes = [
+  ['chromium', chromium],
+  ['deno', () => cliRuntime('Deno', 'deno', ['run', '--allow-read', '--allow-env', 'cli-check.mjs'])],
+  ['bun', () => cliRuntime('Bun', 'bun', ['cli-check.mjs'])],
+  ['workerd', workerd],
+];
+let failed = 0;
+let passed = 0;
+for (const [name, run] of runtimes) {
+  if (!wanted(name)) continue;
+  try {
+    const r = await run();
+    const line = `${r.runtime}: backend ${r.backend?.name}/${r.backend?.isa}, fixtures ${r.fixtures?.passed} passed / ${r.fixtures?.failed} failed, identity ${r.identity?.cases - r.identity?.failed}/${r.identity?.cases}, zero-copy ${r.zeroCopy ? 'ok' : 'FAILED'}`;
+    if (r.ok) {
+      passed++;
+      console.log(`ok   ${line}`);
+    } else {
+      failed++;
+      console.log(`FAIL ${line}\n     ${(r.failures ?? []).join('\n     ')}`);
+    }
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
