@@ -1,4 +1,5 @@
 import { nativeBinding } from '../backends/native.js';
+import { GradientBuffer } from '../buffer.js';
 import { clip_grad_norm_, clip_grad_value_, get_total_norm } from '../clip.js';
 import { getBackend, setBackend, setNumThreads } from '../registry.js';
 
@@ -136,14 +137,26 @@ function nativeAvailable(): boolean {
   }
 }
 
-function facadeImpl(name: string, backend: 'native' | 'js', threads: number): Impl {
+function facadeImpl(
+  name: string,
+  backend: 'native' | 'wasm' | 'js',
+  threads: number,
+  /** For the zero-copy row: the same data in a GradientBuffer (wasm memory). */
+  place?: (grads: Float32Array[]) => Float32Array[],
+): Impl {
   const target = new WeakMap<Float32Array[], ClipTarget>();
+  const placed = new WeakMap<Float32Array[], Float32Array[]>();
   return {
     name,
     threads,
-    run(op, grads) {
+    run(op, original) {
       setBackend(backend);
       if (backend === 'native') setNumThreads(threads);
+      let grads = original;
+      if (place) {
+        grads = placed.get(original) ?? place(original);
+        placed.set(original, grads);
+      }
       if (op === 'clip') {
         const t = target.get(grads) ?? new ClipTarget();
         target.set(grads, t);
@@ -168,6 +181,21 @@ export async function runBench(
     impls.push(facadeImpl('native 1 thread', 'native', 1));
     if (allThreads > 1) impls.push(facadeImpl(`native ${allThreads} threads`, 'native', allThreads));
   }
+  try {
+    setBackend('wasm');
+    impls.push(facadeImpl('wasm scratch path', 'wasm', 1));
+    impls.push(
+      facadeImpl('wasm zero-copy', 'wasm', 1, (grads) => {
+        setBackend('wasm');
+        const buffer = new GradientBuffer(grads.map((g) => g.length));
+        buffer.views.forEach((v, i) => v.set(grads[i]));
+        return buffer.views as Float32Array[];
+      }),
+    );
+  } catch {
+    // no wasm here: no wasm rows
+  }
+  setBackend(before.name);
   impls.push(facadeImpl('js backend', 'js', 1));
   const naiveTargets = new WeakMap<Float32Array[], ClipTarget>();
   impls.push({
@@ -209,7 +237,7 @@ export async function runBench(
     options.progress?.(++done, total, `${shape.name}: probes`);
     for (const impl of impls) {
       for (const op of ops) {
-        const slow = impl.name.startsWith('js') || impl.name.startsWith('naive');
+        const slow = impl.name.startsWith('js') || impl.name.startsWith('naive') || impl.name.startsWith('wasm');
         const ms = timeMedian(() => impl.run(op, grads), slow ? minTimeMs / 4 : minTimeMs, slow ? 2 : 3);
         const p = probe[impl.threads] ?? probe[1];
         const ideal = p ? (op === 'clip' ? p.read + p.readWrite : op === 'no-clip' ? p.read : p.readWrite) : null;

@@ -156,6 +156,24 @@ async function bench(args: string[]): Promise<void> {
   }
   console.log('\ngoals (issue 3):');
   console.log(table(['goal', 'measured', 'target', ''], goals));
+  const wasmGoals: string[][] = [];
+  const w = (impl: string) => find('1×16M', 'clip', impl);
+  const nat = n1('1×16M', 'clip');
+  for (const [impl, target] of [
+    ['wasm zero-copy', 0.5],
+    ['wasm scratch', 0.25],
+  ] as const) {
+    const row = w(impl);
+    const ratio = row && nat ? nat.medianMs / row.medianMs : undefined;
+    wasmGoals.push([
+      `1×16M clip, ${impl} vs native 1 thread (throughput)`,
+      ratio === undefined ? '-' : fixed(ratio, 2),
+      `≥ ${target}`,
+      ratio === undefined ? '-' : ratio >= target ? 'met' : 'MISSED',
+    ]);
+  }
+  console.log('\ngoals (issue 4):');
+  console.log(table(['goal', 'measured', 'target', ''], wasmGoals));
 }
 
 /** The smallest module using a v128 instruction: validates only where wasm SIMD is supported. */
