@@ -188,7 +188,9 @@ export async function runBench(
       facadeImpl('wasm zero-copy', 'wasm', 1, (grads) => {
         setBackend('wasm');
         const buffer = new GradientBuffer(grads.map((g) => g.length));
-        buffer.views.forEach((v, i) => v.set(grads[i]));
+        buffer.views.forEach((v, i) => {
+          v.set(grads[i]);
+        });
         return buffer.views as Float32Array[];
       }),
     );

@@ -8,6 +8,6 @@ runChecks(g, fixtures).then(
     globalThis.__gradclipResult = r;
   },
   (err) => {
-    globalThis.__gradclipResult = { ok: false, failures: [String(err && err.stack ? err.stack : err)] };
+    globalThis.__gradclipResult = { ok: false, failures: [String(err?.stack ? err.stack : err)] };
   },
 );

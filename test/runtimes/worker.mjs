@@ -8,7 +8,7 @@ export default {
     try {
       return Response.json(await runChecks(g, fixtures));
     } catch (err) {
-      return Response.json({ ok: false, failures: [String(err && err.stack ? err.stack : err)] });
+      return Response.json({ ok: false, failures: [String(err?.stack ? err.stack : err)] });
     }
   },
 };
