@@ -24,22 +24,21 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-export function blockSumPowF32(ptr: usize, n: i32, p: f64, s: f64): f64 {
+function blockSumPow<T>(ptr: usize, n: i32, p: f64, s: f64): f64 {
   clearLanes();
   for (let i: i32 = 0; i < n; i++) {
     const a = lanes + (<usize>(i & (LANES - 1)) << 3);
-    store<f64>(a, load<f64>(a) + Math.pow(Math.abs(<f64>load<f32>(ptr + (<usize>i << 2)) * s), p));
+    store<f64>(a, load<f64>(a) + Math.pow(Math.abs(<f64>load<T>(ptr + <usize>i * sizeof<T>()) * s), p));
   }
   return combineLanes();
 }
 
+export function blockSumPowF32(ptr: usize, n: i32, p: f64, s: f64): f64 {
+  return blockSumPow<f32>(ptr, n, p, s);
+}
+
 export function blockSumPowF64(ptr: usize, n: i32, p: f64, s: f64): f64 {
-  clearLanes();
-  for (let i: i32 = 0; i < n; i++) {
-    const a = lanes + (<usize>(i & (LANES - 1)) << 3);
-    store<f64>(a, load<f64>(a) + Math.pow(Math.abs(load<f64>(ptr + (<usize>i << 3)) * s), p));
-  }
-  return combineLanes();
+  return blockSumPow<f64>(ptr, n, p, s);
 }
 
 export function countNonzeroF32(ptr: usize, n: i32): f64 {
@@ -52,4 +51,35 @@ export function countNonzeroF64(ptr: usize, n: i32): f64 {
   let c: i32 = 0;
   for (let i: i32 = 0; i < n; i++) if (load<f64>(ptr + (<usize>i << 3)) != 0) c++;
   return <f64>c;
+}
+
+// Scalar loops over [from, n): the whole of the non-SIMD kernels, and the tails of the SIMD ones.
+// @ts-ignore: decorator
+@inline
+function at<T>(ptr: usize, i: i32): usize {
+  return ptr + <usize>i * sizeof<T>();
+}
+
+/** Largest (isMax) or smallest |x| over [from, n), starting from `acc`; NaN if any element is NaN. */
+export function extremeAbsRange<T>(ptr: usize, from: i32, n: i32, acc: f64, isMax: bool): f64 {
+  for (let i = from; i < n; i++) {
+    const v = Math.abs(<f64>load<T>(at<T>(ptr, i)));
+    if (isMax ? v > acc : v < acc) acc = v;
+    else if (v != v) return NaN;
+  }
+  return acc;
+}
+
+export function scaleRange<T>(ptr: usize, from: i32, n: i32, c: T): void {
+  for (let i = from; i < n; i++) store<T>(at<T>(ptr, i), load<T>(at<T>(ptr, i)) * c);
+}
+
+/** x < lo ? lo : x, then > hi ? hi : — NaN stays NaN. */
+export function clampRange<T>(ptr: usize, from: i32, n: i32, lo: T, hi: T): void {
+  for (let i = from; i < n; i++) {
+    let v = load<T>(at<T>(ptr, i));
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    store<T>(at<T>(ptr, i), v);
+  }
 }

@@ -1,170 +1,32 @@
 // The SIMD module (wasm v128): 2 doubles per vector, 16 accumulators, so accumulator k holds
-// lanes 2k and 2k+1 of the SPEC §6 order. The accumulator code is written out per accumulator
+// lanes 2k and 2k+1 of the SPEC §6 order. The accumulators are written out one by one
 // (AssemblyScript keeps locals, not arrays, in registers); everything else mirrors scalar.ts.
 import { LANES } from './contract';
-import { combineLanes, lanes } from './common';
+import { clampRange, combineLanes, extremeAbsRange, lanes, scaleRange } from './common';
 
 export { blockSumPowF32, blockSumPowF64, countNonzeroF32, countNonzeroF64, heapBase } from './common';
 
-function sumAbsF32(ptr: usize, n: i32, s: f64): f64 {
-  let a0 = f64x2.splat(0);
-  let a1 = f64x2.splat(0);
-  let a2 = f64x2.splat(0);
-  let a3 = f64x2.splat(0);
-  let a4 = f64x2.splat(0);
-  let a5 = f64x2.splat(0);
-  let a6 = f64x2.splat(0);
-  let a7 = f64x2.splat(0);
-  let a8 = f64x2.splat(0);
-  let a9 = f64x2.splat(0);
-  let a10 = f64x2.splat(0);
-  let a11 = f64x2.splat(0);
-  let a12 = f64x2.splat(0);
-  let a13 = f64x2.splat(0);
-  let a14 = f64x2.splat(0);
-  let a15 = f64x2.splat(0);
-  const sv = f64x2.splat(s);
-  let i: i32 = 0;
-  for (; i + LANES <= n; i += LANES) {
-    const p = ptr + (<usize>i << 2);
-    const v0 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 0)), sv);
-    a0 = f64x2.add(a0, f64x2.abs(v0));
-    const v1 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 8)), sv);
-    a1 = f64x2.add(a1, f64x2.abs(v1));
-    const v2 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 16)), sv);
-    a2 = f64x2.add(a2, f64x2.abs(v2));
-    const v3 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 24)), sv);
-    a3 = f64x2.add(a3, f64x2.abs(v3));
-    const v4 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 32)), sv);
-    a4 = f64x2.add(a4, f64x2.abs(v4));
-    const v5 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 40)), sv);
-    a5 = f64x2.add(a5, f64x2.abs(v5));
-    const v6 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 48)), sv);
-    a6 = f64x2.add(a6, f64x2.abs(v6));
-    const v7 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 56)), sv);
-    a7 = f64x2.add(a7, f64x2.abs(v7));
-    const v8 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 64)), sv);
-    a8 = f64x2.add(a8, f64x2.abs(v8));
-    const v9 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 72)), sv);
-    a9 = f64x2.add(a9, f64x2.abs(v9));
-    const v10 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 80)), sv);
-    a10 = f64x2.add(a10, f64x2.abs(v10));
-    const v11 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 88)), sv);
-    a11 = f64x2.add(a11, f64x2.abs(v11));
-    const v12 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 96)), sv);
-    a12 = f64x2.add(a12, f64x2.abs(v12));
-    const v13 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 104)), sv);
-    a13 = f64x2.add(a13, f64x2.abs(v13));
-    const v14 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 112)), sv);
-    a14 = f64x2.add(a14, f64x2.abs(v14));
-    const v15 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 120)), sv);
-    a15 = f64x2.add(a15, f64x2.abs(v15));
-  }
-  v128.store(lanes + 0, a0);
-  v128.store(lanes + 16, a1);
-  v128.store(lanes + 32, a2);
-  v128.store(lanes + 48, a3);
-  v128.store(lanes + 64, a4);
-  v128.store(lanes + 80, a5);
-  v128.store(lanes + 96, a6);
-  v128.store(lanes + 112, a7);
-  v128.store(lanes + 128, a8);
-  v128.store(lanes + 144, a9);
-  v128.store(lanes + 160, a10);
-  v128.store(lanes + 176, a11);
-  v128.store(lanes + 192, a12);
-  v128.store(lanes + 208, a13);
-  v128.store(lanes + 224, a14);
-  v128.store(lanes + 240, a15);
-  // The tail: element i + j belongs to lane j, after everything the lane already holds.
-  for (let j: i32 = i; j < n; j++) {
-    const a = lanes + (<usize>(j - i) << 3);
-    const v = <f64>load<f32>(ptr + (<usize>j << 2)) * s;
-    store<f64>(a, load<f64>(a) + Math.abs(v));
-  }
-  return combineLanes();
+/** Two elements of type T widened to f64x2 (f32 → f64 is exact). */
+// @ts-ignore: decorator
+@inline
+function wide<T>(p: usize): v128 {
+  if (sizeof<T>() == 4) return f64x2.promote_low_f32x4(v128.load64_zero(p));
+  return v128.load(p);
 }
 
-function sumSquaresF32(ptr: usize, n: i32, s: f64): f64 {
-  let a0 = f64x2.splat(0);
-  let a1 = f64x2.splat(0);
-  let a2 = f64x2.splat(0);
-  let a3 = f64x2.splat(0);
-  let a4 = f64x2.splat(0);
-  let a5 = f64x2.splat(0);
-  let a6 = f64x2.splat(0);
-  let a7 = f64x2.splat(0);
-  let a8 = f64x2.splat(0);
-  let a9 = f64x2.splat(0);
-  let a10 = f64x2.splat(0);
-  let a11 = f64x2.splat(0);
-  let a12 = f64x2.splat(0);
-  let a13 = f64x2.splat(0);
-  let a14 = f64x2.splat(0);
-  let a15 = f64x2.splat(0);
-  const sv = f64x2.splat(s);
-  let i: i32 = 0;
-  for (; i + LANES <= n; i += LANES) {
-    const p = ptr + (<usize>i << 2);
-    const v0 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 0)), sv);
-    a0 = f64x2.add(a0, f64x2.mul(v0, v0));
-    const v1 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 8)), sv);
-    a1 = f64x2.add(a1, f64x2.mul(v1, v1));
-    const v2 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 16)), sv);
-    a2 = f64x2.add(a2, f64x2.mul(v2, v2));
-    const v3 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 24)), sv);
-    a3 = f64x2.add(a3, f64x2.mul(v3, v3));
-    const v4 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 32)), sv);
-    a4 = f64x2.add(a4, f64x2.mul(v4, v4));
-    const v5 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 40)), sv);
-    a5 = f64x2.add(a5, f64x2.mul(v5, v5));
-    const v6 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 48)), sv);
-    a6 = f64x2.add(a6, f64x2.mul(v6, v6));
-    const v7 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 56)), sv);
-    a7 = f64x2.add(a7, f64x2.mul(v7, v7));
-    const v8 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 64)), sv);
-    a8 = f64x2.add(a8, f64x2.mul(v8, v8));
-    const v9 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 72)), sv);
-    a9 = f64x2.add(a9, f64x2.mul(v9, v9));
-    const v10 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 80)), sv);
-    a10 = f64x2.add(a10, f64x2.mul(v10, v10));
-    const v11 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 88)), sv);
-    a11 = f64x2.add(a11, f64x2.mul(v11, v11));
-    const v12 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 96)), sv);
-    a12 = f64x2.add(a12, f64x2.mul(v12, v12));
-    const v13 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 104)), sv);
-    a13 = f64x2.add(a13, f64x2.mul(v13, v13));
-    const v14 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 112)), sv);
-    a14 = f64x2.add(a14, f64x2.mul(v14, v14));
-    const v15 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(p + 120)), sv);
-    a15 = f64x2.add(a15, f64x2.mul(v15, v15));
-  }
-  v128.store(lanes + 0, a0);
-  v128.store(lanes + 16, a1);
-  v128.store(lanes + 32, a2);
-  v128.store(lanes + 48, a3);
-  v128.store(lanes + 64, a4);
-  v128.store(lanes + 80, a5);
-  v128.store(lanes + 96, a6);
-  v128.store(lanes + 112, a7);
-  v128.store(lanes + 128, a8);
-  v128.store(lanes + 144, a9);
-  v128.store(lanes + 160, a10);
-  v128.store(lanes + 176, a11);
-  v128.store(lanes + 192, a12);
-  v128.store(lanes + 208, a13);
-  v128.store(lanes + 224, a14);
-  v128.store(lanes + 240, a15);
-  // The tail: element i + j belongs to lane j, after everything the lane already holds.
-  for (let j: i32 = i; j < n; j++) {
-    const a = lanes + (<usize>(j - i) << 3);
-    const v = <f64>load<f32>(ptr + (<usize>j << 2)) * s;
-    store<f64>(a, load<f64>(a) + v * v);
-  }
-  return combineLanes();
+// @ts-ignore: decorator
+@inline
+function term(v: v128, squares: bool): v128 {
+  return squares ? f64x2.mul(v, v) : f64x2.abs(v);
 }
 
-function sumAbsF64(ptr: usize, n: i32, s: f64): f64 {
+/**
+ * Σ|x·s| or Σ(x·s)² over one block. Inlined with a constant `squares` at each call below, so the
+ * choice is folded out of the loop; square, then add, two roundings (wasm has no fused multiply-add).
+ */
+// @ts-ignore: decorator
+@inline
+function blockSum<T>(ptr: usize, n: i32, s: f64, squares: bool): f64 {
   let a0 = f64x2.splat(0);
   let a1 = f64x2.splat(0);
   let a2 = f64x2.splat(0);
@@ -184,39 +46,23 @@ function sumAbsF64(ptr: usize, n: i32, s: f64): f64 {
   const sv = f64x2.splat(s);
   let i: i32 = 0;
   for (; i + LANES <= n; i += LANES) {
-    const p = ptr + (<usize>i << 3);
-    const v0 = f64x2.mul(v128.load(p + 0), sv);
-    a0 = f64x2.add(a0, f64x2.abs(v0));
-    const v1 = f64x2.mul(v128.load(p + 16), sv);
-    a1 = f64x2.add(a1, f64x2.abs(v1));
-    const v2 = f64x2.mul(v128.load(p + 32), sv);
-    a2 = f64x2.add(a2, f64x2.abs(v2));
-    const v3 = f64x2.mul(v128.load(p + 48), sv);
-    a3 = f64x2.add(a3, f64x2.abs(v3));
-    const v4 = f64x2.mul(v128.load(p + 64), sv);
-    a4 = f64x2.add(a4, f64x2.abs(v4));
-    const v5 = f64x2.mul(v128.load(p + 80), sv);
-    a5 = f64x2.add(a5, f64x2.abs(v5));
-    const v6 = f64x2.mul(v128.load(p + 96), sv);
-    a6 = f64x2.add(a6, f64x2.abs(v6));
-    const v7 = f64x2.mul(v128.load(p + 112), sv);
-    a7 = f64x2.add(a7, f64x2.abs(v7));
-    const v8 = f64x2.mul(v128.load(p + 128), sv);
-    a8 = f64x2.add(a8, f64x2.abs(v8));
-    const v9 = f64x2.mul(v128.load(p + 144), sv);
-    a9 = f64x2.add(a9, f64x2.abs(v9));
-    const v10 = f64x2.mul(v128.load(p + 160), sv);
-    a10 = f64x2.add(a10, f64x2.abs(v10));
-    const v11 = f64x2.mul(v128.load(p + 176), sv);
-    a11 = f64x2.add(a11, f64x2.abs(v11));
-    const v12 = f64x2.mul(v128.load(p + 192), sv);
-    a12 = f64x2.add(a12, f64x2.abs(v12));
-    const v13 = f64x2.mul(v128.load(p + 208), sv);
-    a13 = f64x2.add(a13, f64x2.abs(v13));
-    const v14 = f64x2.mul(v128.load(p + 224), sv);
-    a14 = f64x2.add(a14, f64x2.abs(v14));
-    const v15 = f64x2.mul(v128.load(p + 240), sv);
-    a15 = f64x2.add(a15, f64x2.abs(v15));
+    const p = ptr + <usize>i * sizeof<T>();
+    a0 = f64x2.add(a0, term(f64x2.mul(wide<T>(p + 0 * sizeof<T>()), sv), squares));
+    a1 = f64x2.add(a1, term(f64x2.mul(wide<T>(p + 2 * sizeof<T>()), sv), squares));
+    a2 = f64x2.add(a2, term(f64x2.mul(wide<T>(p + 4 * sizeof<T>()), sv), squares));
+    a3 = f64x2.add(a3, term(f64x2.mul(wide<T>(p + 6 * sizeof<T>()), sv), squares));
+    a4 = f64x2.add(a4, term(f64x2.mul(wide<T>(p + 8 * sizeof<T>()), sv), squares));
+    a5 = f64x2.add(a5, term(f64x2.mul(wide<T>(p + 10 * sizeof<T>()), sv), squares));
+    a6 = f64x2.add(a6, term(f64x2.mul(wide<T>(p + 12 * sizeof<T>()), sv), squares));
+    a7 = f64x2.add(a7, term(f64x2.mul(wide<T>(p + 14 * sizeof<T>()), sv), squares));
+    a8 = f64x2.add(a8, term(f64x2.mul(wide<T>(p + 16 * sizeof<T>()), sv), squares));
+    a9 = f64x2.add(a9, term(f64x2.mul(wide<T>(p + 18 * sizeof<T>()), sv), squares));
+    a10 = f64x2.add(a10, term(f64x2.mul(wide<T>(p + 20 * sizeof<T>()), sv), squares));
+    a11 = f64x2.add(a11, term(f64x2.mul(wide<T>(p + 22 * sizeof<T>()), sv), squares));
+    a12 = f64x2.add(a12, term(f64x2.mul(wide<T>(p + 24 * sizeof<T>()), sv), squares));
+    a13 = f64x2.add(a13, term(f64x2.mul(wide<T>(p + 26 * sizeof<T>()), sv), squares));
+    a14 = f64x2.add(a14, term(f64x2.mul(wide<T>(p + 28 * sizeof<T>()), sv), squares));
+    a15 = f64x2.add(a15, term(f64x2.mul(wide<T>(p + 30 * sizeof<T>()), sv), squares));
   }
   v128.store(lanes + 0, a0);
   v128.store(lanes + 16, a1);
@@ -237,97 +83,18 @@ function sumAbsF64(ptr: usize, n: i32, s: f64): f64 {
   // The tail: element i + j belongs to lane j, after everything the lane already holds.
   for (let j: i32 = i; j < n; j++) {
     const a = lanes + (<usize>(j - i) << 3);
-    const v = load<f64>(ptr + (<usize>j << 3)) * s;
-    store<f64>(a, load<f64>(a) + Math.abs(v));
-  }
-  return combineLanes();
-}
-
-function sumSquaresF64(ptr: usize, n: i32, s: f64): f64 {
-  let a0 = f64x2.splat(0);
-  let a1 = f64x2.splat(0);
-  let a2 = f64x2.splat(0);
-  let a3 = f64x2.splat(0);
-  let a4 = f64x2.splat(0);
-  let a5 = f64x2.splat(0);
-  let a6 = f64x2.splat(0);
-  let a7 = f64x2.splat(0);
-  let a8 = f64x2.splat(0);
-  let a9 = f64x2.splat(0);
-  let a10 = f64x2.splat(0);
-  let a11 = f64x2.splat(0);
-  let a12 = f64x2.splat(0);
-  let a13 = f64x2.splat(0);
-  let a14 = f64x2.splat(0);
-  let a15 = f64x2.splat(0);
-  const sv = f64x2.splat(s);
-  let i: i32 = 0;
-  for (; i + LANES <= n; i += LANES) {
-    const p = ptr + (<usize>i << 3);
-    const v0 = f64x2.mul(v128.load(p + 0), sv);
-    a0 = f64x2.add(a0, f64x2.mul(v0, v0));
-    const v1 = f64x2.mul(v128.load(p + 16), sv);
-    a1 = f64x2.add(a1, f64x2.mul(v1, v1));
-    const v2 = f64x2.mul(v128.load(p + 32), sv);
-    a2 = f64x2.add(a2, f64x2.mul(v2, v2));
-    const v3 = f64x2.mul(v128.load(p + 48), sv);
-    a3 = f64x2.add(a3, f64x2.mul(v3, v3));
-    const v4 = f64x2.mul(v128.load(p + 64), sv);
-    a4 = f64x2.add(a4, f64x2.mul(v4, v4));
-    const v5 = f64x2.mul(v128.load(p + 80), sv);
-    a5 = f64x2.add(a5, f64x2.mul(v5, v5));
-    const v6 = f64x2.mul(v128.load(p + 96), sv);
-    a6 = f64x2.add(a6, f64x2.mul(v6, v6));
-    const v7 = f64x2.mul(v128.load(p + 112), sv);
-    a7 = f64x2.add(a7, f64x2.mul(v7, v7));
-    const v8 = f64x2.mul(v128.load(p + 128), sv);
-    a8 = f64x2.add(a8, f64x2.mul(v8, v8));
-    const v9 = f64x2.mul(v128.load(p + 144), sv);
-    a9 = f64x2.add(a9, f64x2.mul(v9, v9));
-    const v10 = f64x2.mul(v128.load(p + 160), sv);
-    a10 = f64x2.add(a10, f64x2.mul(v10, v10));
-    const v11 = f64x2.mul(v128.load(p + 176), sv);
-    a11 = f64x2.add(a11, f64x2.mul(v11, v11));
-    const v12 = f64x2.mul(v128.load(p + 192), sv);
-    a12 = f64x2.add(a12, f64x2.mul(v12, v12));
-    const v13 = f64x2.mul(v128.load(p + 208), sv);
-    a13 = f64x2.add(a13, f64x2.mul(v13, v13));
-    const v14 = f64x2.mul(v128.load(p + 224), sv);
-    a14 = f64x2.add(a14, f64x2.mul(v14, v14));
-    const v15 = f64x2.mul(v128.load(p + 240), sv);
-    a15 = f64x2.add(a15, f64x2.mul(v15, v15));
-  }
-  v128.store(lanes + 0, a0);
-  v128.store(lanes + 16, a1);
-  v128.store(lanes + 32, a2);
-  v128.store(lanes + 48, a3);
-  v128.store(lanes + 64, a4);
-  v128.store(lanes + 80, a5);
-  v128.store(lanes + 96, a6);
-  v128.store(lanes + 112, a7);
-  v128.store(lanes + 128, a8);
-  v128.store(lanes + 144, a9);
-  v128.store(lanes + 160, a10);
-  v128.store(lanes + 176, a11);
-  v128.store(lanes + 192, a12);
-  v128.store(lanes + 208, a13);
-  v128.store(lanes + 224, a14);
-  v128.store(lanes + 240, a15);
-  // The tail: element i + j belongs to lane j, after everything the lane already holds.
-  for (let j: i32 = i; j < n; j++) {
-    const a = lanes + (<usize>(j - i) << 3);
-    const v = load<f64>(ptr + (<usize>j << 3)) * s;
-    store<f64>(a, load<f64>(a) + v * v);
+    const v = <f64>load<T>(ptr + <usize>j * sizeof<T>()) * s;
+    store<f64>(a, load<f64>(a) + (squares ? v * v : Math.abs(v)));
   }
   return combineLanes();
 }
 
 export function blockSumF32(ptr: usize, n: i32, squares: bool, s: f64): f64 {
-  return squares ? sumSquaresF32(ptr, n, s) : sumAbsF32(ptr, n, s);
+  return squares ? blockSum<f32>(ptr, n, s, true) : blockSum<f32>(ptr, n, s, false);
 }
 
 export function blockSumF64(ptr: usize, n: i32, squares: bool, s: f64): f64 {
-  return squares ? sumSquaresF64(ptr, n, s) : sumAbsF64(ptr, n, s);
+  return squares ? blockSum<f64>(ptr, n, s, true) : blockSum<f64>(ptr, n, s, false);
 }
 
 // Order-free extremes: pmax/pmin drop NaN, so NaN is tracked in a mask (x != x).
@@ -345,12 +112,7 @@ export function maxAbsF32(ptr: usize, n: i32): f64 {
     Math.max(<f64>f32x4.extract_lane(m, 0), <f64>f32x4.extract_lane(m, 1)),
     Math.max(<f64>f32x4.extract_lane(m, 2), <f64>f32x4.extract_lane(m, 3)),
   );
-  for (; i < n; i++) {
-    const v = Math.abs(<f64>load<f32>(ptr + (<usize>i << 2)));
-    if (v > r) r = v;
-    else if (v != v) return NaN;
-  }
-  return r;
+  return extremeAbsRange<f32>(ptr, i, n, r, true);
 }
 
 export function minAbsF32(ptr: usize, n: i32): f64 {
@@ -367,12 +129,7 @@ export function minAbsF32(ptr: usize, n: i32): f64 {
     Math.min(<f64>f32x4.extract_lane(m, 0), <f64>f32x4.extract_lane(m, 1)),
     Math.min(<f64>f32x4.extract_lane(m, 2), <f64>f32x4.extract_lane(m, 3)),
   );
-  for (; i < n; i++) {
-    const v = Math.abs(<f64>load<f32>(ptr + (<usize>i << 2)));
-    if (v < r) r = v;
-    else if (v != v) return NaN;
-  }
-  return r;
+  return extremeAbsRange<f32>(ptr, i, n, r, false);
 }
 
 export function maxAbsF64(ptr: usize, n: i32): f64 {
@@ -386,12 +143,7 @@ export function maxAbsF64(ptr: usize, n: i32): f64 {
   }
   if (v128.any_true(nan)) return NaN;
   let r = Math.max(f64x2.extract_lane(m, 0), f64x2.extract_lane(m, 1));
-  for (; i < n; i++) {
-    const v = Math.abs(load<f64>(ptr + (<usize>i << 3)));
-    if (v > r) r = v;
-    else if (v != v) return NaN;
-  }
-  return r;
+  return extremeAbsRange<f64>(ptr, i, n, r, true);
 }
 
 export function minAbsF64(ptr: usize, n: i32): f64 {
@@ -405,12 +157,7 @@ export function minAbsF64(ptr: usize, n: i32): f64 {
   }
   if (v128.any_true(nan)) return NaN;
   let r = Math.min(f64x2.extract_lane(m, 0), f64x2.extract_lane(m, 1));
-  for (; i < n; i++) {
-    const v = Math.abs(load<f64>(ptr + (<usize>i << 3)));
-    if (v < r) r = v;
-    else if (v != v) return NaN;
-  }
-  return r;
+  return extremeAbsRange<f64>(ptr, i, n, r, false);
 }
 
 // x *= c in the array's dtype: one rounding per product, as in every backend.
@@ -422,10 +169,7 @@ export function scaleF32(ptr: usize, n: i32, c: f32): void {
     v128.store(a, f32x4.mul(v128.load(a), cv));
     v128.store(a + 16, f32x4.mul(v128.load(a + 16), cv));
   }
-  for (; i < n; i++) {
-    const a = ptr + (<usize>i << 2);
-    store<f32>(a, load<f32>(a) * c);
-  }
+  scaleRange<f32>(ptr, i, n, c);
 }
 
 export function scaleF64(ptr: usize, n: i32, c: f64): void {
@@ -436,10 +180,7 @@ export function scaleF64(ptr: usize, n: i32, c: f64): void {
     v128.store(a, f64x2.mul(v128.load(a), cv));
     v128.store(a + 16, f64x2.mul(v128.load(a + 16), cv));
   }
-  for (; i < n; i++) {
-    const a = ptr + (<usize>i << 3);
-    store<f64>(a, load<f64>(a) * c);
-  }
+  scaleRange<f64>(ptr, i, n, c);
 }
 
 // pmax(x, lo) is `x < lo ? lo : x` and pmin(v, hi) is `hi < v ? hi : v`: exactly the
@@ -452,13 +193,7 @@ export function clampF32(ptr: usize, n: i32, lo: f32, hi: f32): void {
     const a = ptr + (<usize>i << 2);
     v128.store(a, f32x4.pmin(f32x4.pmax(v128.load(a), lv), hv));
   }
-  for (; i < n; i++) {
-    const a = ptr + (<usize>i << 2);
-    let v = load<f32>(a);
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    store<f32>(a, v);
-  }
+  clampRange<f32>(ptr, i, n, lo, hi);
 }
 
 export function clampF64(ptr: usize, n: i32, lo: f64, hi: f64): void {
@@ -469,11 +204,5 @@ export function clampF64(ptr: usize, n: i32, lo: f64, hi: f64): void {
     const a = ptr + (<usize>i << 3);
     v128.store(a, f64x2.pmin(f64x2.pmax(v128.load(a), lv), hv));
   }
-  for (; i < n; i++) {
-    const a = ptr + (<usize>i << 3);
-    let v = load<f64>(a);
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    store<f64>(a, v);
-  }
+  clampRange<f64>(ptr, i, n, lo, hi);
 }

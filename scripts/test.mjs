@@ -30,7 +30,8 @@ if (isas.length > 0 && extra.length === 0) step('C++ kernel tests', process.exec
 const vitest = [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...extra];
 step('vitest, automatic backend', process.execPath, vitest);
 if (!process.env.GRADCLIP_BACKEND) {
-  const quiet = [...vitest, '--reporter=dot'];
+  // One line per test file for the repeat runs (the first run above shows every test).
+  const quiet = [...vitest, '--silent'];
   step('vitest, GRADCLIP_BACKEND=js', process.execPath, quiet, { GRADCLIP_BACKEND: 'js' });
   step('vitest, GRADCLIP_BACKEND=wasm (SIMD module)', process.execPath, quiet, { GRADCLIP_BACKEND: 'wasm' });
   step('vitest, GRADCLIP_BACKEND=wasm GRADCLIP_WASM=scalar', process.execPath, quiet, {

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type GradArray, ReduceOp } from '../src/backends/backend.js';
+import { ReduceOp } from '../src/backends/backend.js';
 import { jsBackend } from '../src/backends/js.js';
 import { loadNative, nativeBinding } from '../src/backends/native.js';
-import { rng } from './support/rng.js';
+import { CROSS_SIZES, spreadList } from './support/lists.js';
 
 /**
  * native == js bit for bit (SPEC §6) for p ∈ {1, 2, ±inf, 0}, f32 and f64, on every
@@ -18,19 +18,7 @@ try {
   loadError = (err as Error).message;
 }
 
-const SIZES = [...Array.from({ length: 201 }, (_, i) => i), 65535, 65536, 65537, 131073];
 const EXACT_OPS = [ReduceOp.SumAbs, ReduceOp.SumSquares, ReduceOp.MaxAbs, ReduceOp.MinAbs, ReduceOp.CountNonzero];
-
-/** Tensors of the given sizes at random byteOffsets in shared buffers, values over 40 binades, a few zeros. */
-function list(Ctor: typeof Float32Array | typeof Float64Array, sizes: number[], seed: number): GradArray[] {
-  const r = rng(seed);
-  return sizes.map((n) => {
-    const offset = Math.floor(r() * 7);
-    const a = new Ctor(new ArrayBuffer((n + offset + 1) * Ctor.BYTES_PER_ELEMENT), offset * Ctor.BYTES_PER_ELEMENT, n);
-    for (let i = 0; i < n; i++) a[i] = r() < 0.02 ? 0 : (r() - 0.5) * 2 ** Math.floor(r() * 40 - 20);
-    return a;
-  });
-}
 
 /** Index of the first byte where two views differ, or -1. */
 function firstDifference(a: ArrayBufferView, b: ArrayBufferView): number {
@@ -66,7 +54,7 @@ describe.runIf(native)('native == js, bit for bit', () => {
       it(`${isa}, ${Ctor.name}: reduce for p = 1, 2, ±inf, 0; scale; clamp — threads 1..4`, () => {
         expect(binding.setIsa(isa)).toBe(true);
         binding.setParallelThreshold(0);
-        const grads = list(Ctor, SIZES, isa.length * 31 + Ctor.BYTES_PER_ELEMENT);
+        const grads = spreadList(Ctor, CROSS_SIZES, isa.length * 31 + Ctor.BYTES_PER_ELEMENT);
         for (const op of EXACT_OPS) {
           const want = new Float64Array(grads.length);
           jsBackend.reduce(grads, op, 2, null, want);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type GradArray, ReduceOp } from '../src/backends/backend.js';
+import { ReduceOp } from '../src/backends/backend.js';
 import { jsBackend } from '../src/backends/js.js';
 import { createWasmBackend, embeddedModules } from '../src/backends/wasm.js';
 import { scalarWasm, simdWasm } from '../src/backends/wasm-modules.generated.js';
 import * as g from '../src/index.js';
+import { CROSS_SIZES, spreadList } from './support/lists.js';
 import { rng } from './support/rng.js';
 
 /** The wasm backend: bit identity with js, the scratch path, and zero-copy GradientBuffers. */
@@ -14,18 +15,7 @@ const flavours = [
   ['scalar', createWasmBackend(modules, false)],
 ] as const;
 
-const SIZES = [...Array.from({ length: 201 }, (_, i) => i), 65535, 65536, 65537, 131073];
 const OPS = [ReduceOp.SumAbs, ReduceOp.SumSquares, ReduceOp.MaxAbs, ReduceOp.MinAbs, ReduceOp.CountNonzero];
-
-function list(Ctor: typeof Float32Array | typeof Float64Array, sizes: number[], seed: number): GradArray[] {
-  const r = rng(seed);
-  return sizes.map((n) => {
-    const offset = Math.floor(r() * 7);
-    const a = new Ctor(new ArrayBuffer((n + offset + 1) * Ctor.BYTES_PER_ELEMENT), offset * Ctor.BYTES_PER_ELEMENT, n);
-    for (let i = 0; i < n; i++) a[i] = r() < 0.02 ? 0 : (r() - 0.5) * 2 ** Math.floor(r() * 40 - 20);
-    return a;
-  });
-}
 
 const hex = (a: Float64Array) => Array.from(new BigUint64Array(a.buffer), (x) => x.toString(16));
 function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
@@ -43,7 +33,7 @@ describe('wasm == js, bit for bit', () => {
   for (const [flavour, wasm] of flavours) {
     for (const Ctor of [Float32Array, Float64Array]) {
       it(`${flavour}, ${Ctor.name}: scratch path (arrays outside wasm memory, odd byteOffsets)`, () => {
-        const grads = list(Ctor, SIZES, flavour.length + Ctor.BYTES_PER_ELEMENT);
+        const grads = spreadList(Ctor, CROSS_SIZES, flavour.length + Ctor.BYTES_PER_ELEMENT);
         for (const op of OPS) {
           const want = new Float64Array(grads.length);
           const got = new Float64Array(grads.length);
