@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <mutex>
@@ -49,16 +50,25 @@ void Engine::for_blocks(const TensorList& list, const Fn& fn) const {
     for (std::size_t b = 0; b < blocks.size(); ++b) fn(b);
     return;
   }
-  // Part t takes the blocks whose first element falls in [t·E/parts, (t+1)·E/parts).
-  std::vector<std::size_t> bounds(parts + 1, blocks.size());
-  bounds[0] = 0;
-  std::size_t seen = 0, part = 1;
-  for (std::size_t b = 0; b < blocks.size() && part < parts; ++b) {
-    while (part < parts && seen >= elements / parts * part) bounds[part++] = b;
-    seen += blocks[b].length;
+  // Threads take runs of consecutive blocks (about kGrab elements each) from a shared counter,
+  // so a thread that wakes late simply takes fewer; results are stored per block, so who
+  // computed a block never changes what is added to what.
+  constexpr std::size_t kGrab = std::size_t(1) << 17;
+  std::vector<std::size_t> runs{0};
+  std::size_t in_run = 0;
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    in_run += blocks[b].length;
+    if (in_run >= kGrab) {
+      runs.push_back(b + 1);
+      in_run = 0;
+    }
   }
-  const std::function<void(std::size_t)> job = [&](std::size_t t) {
-    for (std::size_t b = bounds[t]; b < bounds[t + 1]; ++b) fn(b);
+  if (runs.back() != blocks.size()) runs.push_back(blocks.size());
+  std::atomic<std::size_t> next{0};
+  const std::function<void(std::size_t)> job = [&](std::size_t) {
+    for (std::size_t r = next.fetch_add(1); r + 1 < runs.size(); r = next.fetch_add(1)) {
+      for (std::size_t b = runs[r]; b < runs[r + 1]; ++b) fn(b);
+    }
   };
   Pool::shared().run(parts, job);
 }

@@ -50,6 +50,10 @@ struct Avx2 {
   static D Mul(D a, D b) { return _mm256_mul_pd(a, b); }
   static D Abs(D a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
   static void Store(double* p, D v) { _mm256_storeu_pd(p, v); }
+  static double Horizontal(D v) {
+    const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));  // k + k+2
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));                           // 0 + 1
+  }
   using F32 = F32Ops;
   using F64 = F64Ops;
 };

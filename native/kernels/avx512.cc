@@ -51,6 +51,11 @@ struct Avx512 {
   static D Mul(D a, D b) { return _mm512_mul_pd(a, b); }
   static D Abs(D a) { return _mm512_abs_pd(a); }
   static void Store(double* p, D v) { _mm512_storeu_pd(p, v); }
+  static double Horizontal(D v) {
+    const __m256d q = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));  // k + k+4
+    const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(q), _mm256_extractf128_pd(q, 1));  // k + k+2
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));                           // 0 + 1
+  }
   using F32 = F32Ops;
   using F64 = F64Ops;
 };

@@ -53,6 +53,7 @@ struct Neon {
   static D Mul(D a, D b) { return vmulq_f64(a, b); }
   static D Abs(D a) { return vabsq_f64(a); }
   static void Store(double* p, D v) { vst1q_f64(p, v); }
+  static double Horizontal(D v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
   using F32 = F32Ops;
   using F64 = F64Ops;
 };

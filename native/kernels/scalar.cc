@@ -34,6 +34,7 @@ struct Scalar {
   static D Mul(D a, D b) { return a * b; }
   static D Abs(D a) { return std::fabs(a); }
   static void Store(double* p, D v) { *p = v; }
+  static double Horizontal(D v) { return v; }
   using F32 = ScalarOps<float>;
   using F64 = ScalarOps<double>;
 };

@@ -4,7 +4,8 @@
 //
 // V provides:
 //   W: doubles per vector D; LoadWide(const float*|const double*) -> D (W elements widened)
-//   Zero, Set1, Add, Mul, Abs, Store(double*, D)
+//   Zero, Set1, Add, Mul, Abs, Store(double*, D), Horizontal(D): the lane tree within one vector
+//   (low half + high half, repeatedly, then lane 0 + lane 1)
 //   F32 / F64: native-width ops for max/min: type Vec of N elements, Load, Store, Set1,
 //     Abs, Max, Min, and a NaN mask: NoNaN(), OrNaN(mask, v), AnyNaN(mask)
 #pragma once
@@ -32,15 +33,24 @@ double block_sum(const T* x, std::size_t n, double s) {
       acc[k] = V::Add(acc[k], Squares ? V::Mul(v, v) : V::Abs(v));
     }
   }
-  alignas(64) double lanes[kLanes];
-  for (std::size_t k = 0; k < N; ++k) V::Store(lanes + k * V::W, acc[k]);
-  // The tail: element i + j belongs to lane j, after everything the lane already holds.
-  for (std::size_t j = 0; i + j < n; ++j) {
-    double v = static_cast<double>(x[i + j]);
-    if (Scaled) v *= s;
-    lanes[j] += Squares ? v * v : std::fabs(v);
+  if (i < n) {
+    // The tail, zero-padded into one more chunk: lane sums are >= +0 and adding +0 is exact,
+    // so this is the same as adding each tail element to its lane.
+    alignas(64) T pad[kLanes] = {};
+    for (std::size_t j = 0; i + j < n; ++j) pad[j] = x[i + j];
+    for (std::size_t k = 0; k < N; ++k) {
+      typename V::D v = V::LoadWide(pad + k * V::W);
+      if (Scaled) v = V::Mul(v, sv);
+      acc[k] = V::Add(acc[k], Squares ? V::Mul(v, v) : V::Abs(v));
+    }
   }
-  return combine_lanes(lanes);
+  // The pairwise lane tree in registers: accumulator halves first (lane distance 16, 8, ...
+  // down to W), then within the last vector (W/2, ..., 1): the same additions as
+  // combine_lanes in contract.h, in the same order.
+  for (std::size_t count = N; count > 1; count /= 2) {
+    for (std::size_t k = 0; k < count / 2; ++k) acc[k] = V::Add(acc[k], acc[k + count / 2]);
+  }
+  return V::Horizontal(acc[0]);
 }
 
 template <class V, class T>
