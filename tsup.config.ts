@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 
 /** The .wasm files the workerd entry imports sit next to it in dist/ (built by scripts/build-wasm.mjs). */
 function copyWasm(): void {
-  for (const f of ['gradclip-simd.wasm', 'gradclip.wasm']) copyFileSync(`build/wasm/${f}`, `dist/${f}`);
+  for (const f of ['gradclip-simd.wasm', 'gradclip.wasm']) copyFileSync(`assembly/build/${f}`, `dist/${f}`);
 }
 
 export default defineConfig([

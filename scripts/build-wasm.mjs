@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds the AssemblyScript kernels twice — with wasm SIMD (v128) and without — into build/wasm/,
+// Builds the AssemblyScript kernels twice — with wasm SIMD (v128) and without — into assembly/build/
+// (not build/, which node-gyp wipes),
 // and embeds both as base64 in src/backends/wasm-modules.generated.ts, so that every runtime
 // that may compile wasm from bytes gets them without fs or fetch. (workerd and edge-light
 // import the .wasm files instead: see src/workerd.ts; tsup copies them into dist/.)
@@ -9,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'build', 'wasm');
+const out = join(root, 'assembly', 'build');
 mkdirSync(out, { recursive: true });
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 const common = ['-O3', '--runtime', 'stub', '--noAssert', '--initialMemory', '1'];
