@@ -62,6 +62,17 @@ describe('backend selection (SPEC §7)', () => {
     expect(info.isa).not.toBe('avx1024');
   });
 
+  it('GRADCLIP_THREADS sets the thread count of a backend with a pool', () => {
+    const script = "import('./src/index.ts').then((g) => console.log(JSON.stringify(g.getBackend())))";
+    const out = execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, GRADCLIP_THREADS: '3', GRADCLIP_BACKEND: 'native' },
+    });
+    const info = JSON.parse(out);
+    if (info.name === 'native') expect(info.threads).toBe(3);
+    else expect(info.threads).toBe(1);
+  });
+
   it('setBackend switches, and names why when a backend is unavailable', async () => {
     const g = await freshImport();
     expect(g.setBackend('js').name).toBe('js');

@@ -20,6 +20,13 @@ Usage:
   gradclip <command> --help     help for one command
 `;
 
+const INFO_HELP = `gradclip info [--json]
+
+Which backend gradclip chose here (native, wasm or js), the kernel set (ISA) and thread count,
+every backend passed over and why, the native kernel sets this CPU can run, whether this runtime
+supports wasm SIMD, and the versions of gradclip, Node, V8 and Node-API. --json: the same as JSON.
+`;
+
 const BENCH_HELP = `gradclip bench [--quick] [--json]
 
 Times clip_grad_norm_ (coef < 1), the no-clip case (coef = 1) and clip_grad_value_ on
@@ -240,8 +247,10 @@ async function main(argv: string[]): Promise<number> {
     else if (rest[0] === 'cliff') runCliff(rest.slice(1));
     else runDemo(rest);
   } else if (command === 'bench') await bench(rest);
-  else if (command === 'info') info(rest);
-  else {
+  else if (command === 'info') {
+    if (rest.includes('--help') || rest.includes('-h')) process.stdout.write(INFO_HELP);
+    else info(rest);
+  } else {
     process.stderr.write(`gradclip: unknown command '${command}'\n\n${HELP}`);
     return 2;
   }
