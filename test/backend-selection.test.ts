@@ -8,6 +8,16 @@ async function freshImport() {
   return import('../src/index.js');
 }
 
+/** getBackend() of a fresh process with these environment variables (the native addon reads them at load). */
+function backendIn(env: Record<string, string>) {
+  const script = "import('./src/index.ts').then((g) => console.log(JSON.stringify(g.getBackend())))";
+  const out = execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return JSON.parse(out);
+}
+
 afterEach(() => {
   vi.unstubAllEnvs();
 });
@@ -49,12 +59,7 @@ describe('backend selection (SPEC §7)', () => {
   });
 
   it('a GRADCLIP_ISA this CPU cannot run is reported in fallbacks (native)', () => {
-    const script = "import('./src/index.ts').then((g) => console.log(JSON.stringify(g.getBackend())))";
-    const out = execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', '-e', script], {
-      encoding: 'utf8',
-      env: { ...process.env, GRADCLIP_ISA: 'avx1024', GRADCLIP_BACKEND: 'native' },
-    });
-    const info = JSON.parse(out);
+    const info = backendIn({ GRADCLIP_ISA: 'avx1024', GRADCLIP_BACKEND: 'native' });
     if (info.name !== 'native') return; // no addon here: covered by the native availability test
     expect(info.fallbacks.some((f: string) => f.includes('GRADCLIP_ISA=avx1024 is not supported on this CPU'))).toBe(
       true,
@@ -63,12 +68,7 @@ describe('backend selection (SPEC §7)', () => {
   });
 
   it('GRADCLIP_THREADS sets the thread count of a backend with a pool', () => {
-    const script = "import('./src/index.ts').then((g) => console.log(JSON.stringify(g.getBackend())))";
-    const out = execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', '-e', script], {
-      encoding: 'utf8',
-      env: { ...process.env, GRADCLIP_THREADS: '3', GRADCLIP_BACKEND: 'native' },
-    });
-    const info = JSON.parse(out);
+    const info = backendIn({ GRADCLIP_THREADS: '3', GRADCLIP_BACKEND: 'native' });
     if (info.name === 'native') expect(info.threads).toBe(3);
     else expect(info.threads).toBe(1);
   });

@@ -84,11 +84,20 @@ describe('wasm == js, bit for bit', () => {
   }
 });
 
+/** Runs fn with `name` as the active backend, restoring the previous one afterwards. */
+function withBackend(name: 'wasm' | 'js', fn: () => void): void {
+  const before = g.getBackend().name;
+  g.setBackend(name);
+  try {
+    fn();
+  } finally {
+    g.setBackend(before);
+  }
+}
+
 describe('GradientBuffer', () => {
   it('on wasm: views live in wasm memory and are clipped in place, with the same bits as plain arrays', () => {
-    const before = g.getBackend().name;
-    g.setBackend('wasm');
-    try {
+    withBackend('wasm', () => {
       const sizes = [3, 1000, 65537, 7];
       const buf = new g.GradientBuffer(sizes);
       expect(buf.views.map((v) => v.length)).toEqual(sizes);
@@ -108,15 +117,11 @@ describe('GradientBuffer', () => {
       expect(Math.max(...buf.views[1])).toBeLessThanOrEqual(Math.fround(1e-3));
       buf.zero();
       expect(g.get_total_norm(buf.views)).toBe(0);
-    } finally {
-      g.setBackend(before);
-    }
+    });
   });
 
   it('survives other allocations and memory growth: its views are never detached', () => {
-    const before = g.getBackend().name;
-    g.setBackend('wasm');
-    try {
+    withBackend('wasm', () => {
       const first = new g.GradientBuffer([1024, 10], { dtype: 'float64' });
       first.views[0].fill(3);
       const others = Array.from({ length: 20 }, () => new g.GradientBuffer([1 << 20]));
@@ -126,22 +131,16 @@ describe('GradientBuffer', () => {
       expect(first.views[0][1023]).toBe(3);
       expect(g.get_total_norm(first.views)).toBe(Math.sqrt(1024 * 9));
       expect(others.every((b) => b.views[0].length === 1 << 20) && big.views[0].length === 16 << 20).toBe(true);
-    } finally {
-      g.setBackend(before);
-    }
+    });
   });
 
   it('on native and js: ordinary arrays over one ArrayBuffer, same API', () => {
-    const before = g.getBackend().name;
-    g.setBackend('js');
-    try {
+    withBackend('js', () => {
       const buf = new g.GradientBuffer([2, 3]);
       expect(buf.views[0].buffer).toBe(buf.views[1].buffer);
       buf.views[0].set([3, 4]);
       expect(g.clip_grad_norm_(buf.views, 1)).toBe(5);
-    } finally {
-      g.setBackend(before);
-    }
+    });
   });
 
   it('rejects bad sizes and dtypes clearly', () => {
