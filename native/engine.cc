@@ -111,23 +111,22 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
   });
   // Combine block results per tensor, blocks in order (the same as js.ts).
   for (std::size_t i = 0; i < n; ++i) out[i] = op == Op::MinAbs ? INFINITY : 0.0;
-  std::vector<bool> saw_nan(n, false);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     const double r = results[b];
     double& acc = out[blocks[b].tensor];
     switch (op) {
+      // NaN is sticky: once a tensor's extreme is NaN it stays NaN.
       case Op::MaxAbs:
-        if (r > acc) acc = r;
-        else if (r != r) saw_nan[blocks[b].tensor] = true;
+        if (r != r || acc != acc) acc = NAN;
+        else if (r > acc) acc = r;
         break;
       case Op::MinAbs:
-        if (r < acc) acc = r;
-        else if (r != r) saw_nan[blocks[b].tensor] = true;
+        if (r != r || acc != acc) acc = NAN;
+        else if (r < acc) acc = r;
         break;
       default: acc += r; break;
     }
   }
-  for (std::size_t i = 0; i < n; ++i) if (saw_nan[i]) out[i] = NAN;
 }
 
 std::uint64_t Engine::probe_read(const TensorList& list) const {
