@@ -12,6 +12,23 @@
 namespace gradclip {
 namespace {
 
+// A float typed array's element type, length and data pointer (byteOffset applied), with one
+// Node-API query; anything that is not a Float32Array/Float64Array gives false.
+struct FloatArray {
+  bool f64;
+  size_t length;
+  void* data;
+};
+bool float_array(napi_env env, napi_value v, FloatArray* out) {
+  bool is_typed = false;
+  napi_is_typedarray(env, v, &is_typed);
+  if (!is_typed) return false;
+  napi_typedarray_type type = napi_int8_array;
+  napi_get_typedarray_info(env, v, &type, &out->length, &out->data, nullptr, nullptr);
+  out->f64 = type == napi_float64_array;
+  return type == napi_float32_array || type == napi_float64_array;
+}
+
 // Unpacks `list` (an Array of Float32Array|Float64Array); the facade has validated it,
 // so anything else is a bug and becomes a TypeError, never a crash.
 TensorList list_of(const Napi::Env& env, const Napi::Value& list) {
@@ -23,16 +40,11 @@ TensorList list_of(const Napi::Env& env, const Napi::Value& list) {
   for (uint32_t i = 0; i < n; ++i) {
     napi_value item;
     NAPI_THROW_IF_FAILED(env, napi_get_element(env, arr, i, &item), TensorList());
-    bool is_typed = false;
-    napi_is_typedarray(env, item, &is_typed);
-    napi_typedarray_type type = napi_int8_array;
-    size_t length = 0;
-    void* data = nullptr;
-    if (is_typed) napi_get_typedarray_info(env, item, &type, &length, &data, nullptr, nullptr);
-    if (!is_typed || (type != napi_float32_array && type != napi_float64_array)) {
+    FloatArray a;
+    if (!float_array(env, item, &a)) {
       throw Napi::TypeError::New(env, "arrays[" + std::to_string(i) + "]: expected Float32Array or Float64Array");
     }
-    views[i] = {length == 0 ? nullptr : data, length, type == napi_float64_array};
+    views[i] = {a.length == 0 ? nullptr : a.data, a.length, a.f64};
   }
   return TensorList(std::move(views));
 }
@@ -68,16 +80,10 @@ const double* scales_of(const Napi::Env& env, const Napi::Value& v, size_t n) {
 }
 
 double* out_of(const Napi::Env& env, const Napi::Value& v, size_t n) {
-  // One Node-API call instead of four: this runs on every reduce.
-  bool is_typed = false;
-  napi_is_typedarray(env, v, &is_typed);
-  napi_typedarray_type type = napi_int8_array;
-  size_t length = 0;
-  void* data = nullptr;
-  if (is_typed) napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr);
-  if (!is_typed || type != napi_float64_array) throw Napi::TypeError::New(env, "out: expected a Float64Array");
-  if (length < n) throw Napi::RangeError::New(env, "out: shorter than the list");
-  return static_cast<double*>(data);
+  FloatArray a;
+  if (!float_array(env, v, &a) || !a.f64) throw Napi::TypeError::New(env, "out: expected a Float64Array");
+  if (a.length < n) throw Napi::RangeError::New(env, "out: shorter than the list");
+  return static_cast<double*>(a.data);
 }
 
 class Addon : public Napi::Addon<Addon> {
