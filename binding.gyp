@@ -9,8 +9,7 @@
     }]],
     "cflags_cc": ["-O3", "-std=c++17", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
-    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+    "defines": ["NAPI_VERSION=8"],
     "xcode_settings": {
       "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
       "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-ffp-contract=off"]

@@ -1,44 +1,155 @@
 // Scalar kernels, shared by both builds: the whole non-SIMD module, and the order-free or
 // pow-based kernels of the SIMD one. Read next to src/backends/js.ts: a translation of it.
+// No kernel keeps anything in linear memory: the 32 lane sums are locals, so a kernel writes
+// memory only where it was asked to (scale, clamp), and nothing written through a
+// GradientBuffer's ArrayBuffer can change what a kernel computes.
 import { LANES } from './contract';
-
-/** 32 double lane accumulators, in linear memory. */
-export const lanes: usize = memory.data(LANES * 8, 16);
-
-/** Lane k + lane k+16 (k < 16), then k + k+8, k + k+4, k + k+2, then 0 + 1. */
-export function combineLanes(): f64 {
-  for (let width: i32 = LANES >> 1; width >= 1; width >>= 1) {
-    for (let k: i32 = 0; k < width; k++) {
-      store<f64>(lanes + (<usize>k << 3), load<f64>(lanes + (<usize>k << 3)) + load<f64>(lanes + (<usize>(k + width) << 3)));
-    }
-  }
-  return load<f64>(lanes);
-}
-
-export function clearLanes(): void {
-  memory.fill(lanes, 0, LANES * 8);
-}
 
 /** The first usable byte after the module's static data (JS manages memory from here). */
 export function heapBase(): usize {
   return __heap_base;
 }
 
-function blockSumPow<T>(ptr: usize, n: i32, p: f64, s: f64): f64 {
-  clearLanes();
-  for (let i: i32 = 0; i < n; i++) {
-    const a = lanes + (<usize>(i & (LANES - 1)) << 3);
-    store<f64>(a, load<f64>(a) + Math.pow(Math.abs(<f64>load<T>(ptr + <usize>i * sizeof<T>()) * s), p));
+/** (x·s)² or |x·s| of element i, in double (f32 → f64 is exact). */
+// @ts-ignore: decorator
+@inline
+function term<T>(ptr: usize, i: i32, squares: bool, s: f64): f64 {
+  const v = <f64>load<T>(ptr + <usize>i * sizeof<T>()) * s;
+  return squares ? v * v : Math.abs(v);
+}
+
+/**
+ * Σ|x·s| or Σ(x·s)² over one block: element i in lane i mod 32 (lanes l0..l31, each adding its
+ * elements in increasing i), then the pairwise tree of SPEC §6. Lanes that get no element of
+ * the tail are left as they are.
+ */
+export function blockSumScalar<T>(ptr: usize, n: i32, squares: bool, s: f64): f64 {
+  let l0: f64 = 0;
+  let l1: f64 = 0;
+  let l2: f64 = 0;
+  let l3: f64 = 0;
+  let l4: f64 = 0;
+  let l5: f64 = 0;
+  let l6: f64 = 0;
+  let l7: f64 = 0;
+  let l8: f64 = 0;
+  let l9: f64 = 0;
+  let l10: f64 = 0;
+  let l11: f64 = 0;
+  let l12: f64 = 0;
+  let l13: f64 = 0;
+  let l14: f64 = 0;
+  let l15: f64 = 0;
+  let l16: f64 = 0;
+  let l17: f64 = 0;
+  let l18: f64 = 0;
+  let l19: f64 = 0;
+  let l20: f64 = 0;
+  let l21: f64 = 0;
+  let l22: f64 = 0;
+  let l23: f64 = 0;
+  let l24: f64 = 0;
+  let l25: f64 = 0;
+  let l26: f64 = 0;
+  let l27: f64 = 0;
+  let l28: f64 = 0;
+  let l29: f64 = 0;
+  let l30: f64 = 0;
+  let l31: f64 = 0;
+  // Groups of 32 in order; in the last, partial group a lane past the end adds nothing.
+  for (let i: i32 = 0; i < n; i += LANES) {
+    const full = i + LANES <= n;
+    if (full || i + 0 < n) l0 += term<T>(ptr, i + 0, squares, s);
+    if (full || i + 1 < n) l1 += term<T>(ptr, i + 1, squares, s);
+    if (full || i + 2 < n) l2 += term<T>(ptr, i + 2, squares, s);
+    if (full || i + 3 < n) l3 += term<T>(ptr, i + 3, squares, s);
+    if (full || i + 4 < n) l4 += term<T>(ptr, i + 4, squares, s);
+    if (full || i + 5 < n) l5 += term<T>(ptr, i + 5, squares, s);
+    if (full || i + 6 < n) l6 += term<T>(ptr, i + 6, squares, s);
+    if (full || i + 7 < n) l7 += term<T>(ptr, i + 7, squares, s);
+    if (full || i + 8 < n) l8 += term<T>(ptr, i + 8, squares, s);
+    if (full || i + 9 < n) l9 += term<T>(ptr, i + 9, squares, s);
+    if (full || i + 10 < n) l10 += term<T>(ptr, i + 10, squares, s);
+    if (full || i + 11 < n) l11 += term<T>(ptr, i + 11, squares, s);
+    if (full || i + 12 < n) l12 += term<T>(ptr, i + 12, squares, s);
+    if (full || i + 13 < n) l13 += term<T>(ptr, i + 13, squares, s);
+    if (full || i + 14 < n) l14 += term<T>(ptr, i + 14, squares, s);
+    if (full || i + 15 < n) l15 += term<T>(ptr, i + 15, squares, s);
+    if (full || i + 16 < n) l16 += term<T>(ptr, i + 16, squares, s);
+    if (full || i + 17 < n) l17 += term<T>(ptr, i + 17, squares, s);
+    if (full || i + 18 < n) l18 += term<T>(ptr, i + 18, squares, s);
+    if (full || i + 19 < n) l19 += term<T>(ptr, i + 19, squares, s);
+    if (full || i + 20 < n) l20 += term<T>(ptr, i + 20, squares, s);
+    if (full || i + 21 < n) l21 += term<T>(ptr, i + 21, squares, s);
+    if (full || i + 22 < n) l22 += term<T>(ptr, i + 22, squares, s);
+    if (full || i + 23 < n) l23 += term<T>(ptr, i + 23, squares, s);
+    if (full || i + 24 < n) l24 += term<T>(ptr, i + 24, squares, s);
+    if (full || i + 25 < n) l25 += term<T>(ptr, i + 25, squares, s);
+    if (full || i + 26 < n) l26 += term<T>(ptr, i + 26, squares, s);
+    if (full || i + 27 < n) l27 += term<T>(ptr, i + 27, squares, s);
+    if (full || i + 28 < n) l28 += term<T>(ptr, i + 28, squares, s);
+    if (full || i + 29 < n) l29 += term<T>(ptr, i + 29, squares, s);
+    if (full || i + 30 < n) l30 += term<T>(ptr, i + 30, squares, s);
+    if (full || i + 31 < n) l31 += term<T>(ptr, i + 31, squares, s);
   }
-  return combineLanes();
+  // The tree: k + k+16, then k + k+8, k + k+4, k + k+2, then 0 + 1.
+  l0 += l16;
+  l1 += l17;
+  l2 += l18;
+  l3 += l19;
+  l4 += l20;
+  l5 += l21;
+  l6 += l22;
+  l7 += l23;
+  l8 += l24;
+  l9 += l25;
+  l10 += l26;
+  l11 += l27;
+  l12 += l28;
+  l13 += l29;
+  l14 += l30;
+  l15 += l31;
+  l0 += l8;
+  l1 += l9;
+  l2 += l10;
+  l3 += l11;
+  l4 += l12;
+  l5 += l13;
+  l6 += l14;
+  l7 += l15;
+  l0 += l4;
+  l1 += l5;
+  l2 += l6;
+  l3 += l7;
+  l0 += l2;
+  l1 += l3;
+  l0 += l1;
+  return l0;
+}
+
+/** Lane k of a block for |x·s|^p: elements k, k + 32, k + 64, ... in increasing order. */
+function laneSumPow<T>(ptr: usize, n: i32, k: i32, p: f64, s: f64): f64 {
+  let acc: f64 = 0;
+  for (let i = k; i < n; i += LANES) acc += Math.pow(Math.abs(<f64>load<T>(ptr + <usize>i * sizeof<T>()) * s), p);
+  return acc;
+}
+
+/**
+ * The lane tree evaluated from the top: node (k, width) = node (k, 2·width) + node (k + width, 2·width),
+ * the leaves (width 32) being the lane sums — the same additions as the tree of SPEC §6. pow costs
+ * far more than the strided reads, so the general-p sums take this short form.
+ */
+function treePow<T>(ptr: usize, n: i32, k: i32, width: i32, p: f64, s: f64): f64 {
+  if (width == LANES) return laneSumPow<T>(ptr, n, k, p, s);
+  return treePow<T>(ptr, n, k, width << 1, p, s) + treePow<T>(ptr, n, k + width, width << 1, p, s);
 }
 
 export function blockSumPowF32(ptr: usize, n: i32, p: f64, s: f64): f64 {
-  return blockSumPow<f32>(ptr, n, p, s);
+  return treePow<f32>(ptr, n, 0, 1, p, s);
 }
 
 export function blockSumPowF64(ptr: usize, n: i32, p: f64, s: f64): f64 {
-  return blockSumPow<f64>(ptr, n, p, s);
+  return treePow<f64>(ptr, n, 0, 1, p, s);
 }
 
 export function countNonzeroF32(ptr: usize, n: i32): f64 {

@@ -1,26 +1,15 @@
 // The non-SIMD module, for runtimes without wasm SIMD: the same exports as simd.ts.
-import { LANES } from './contract';
-import { clampRange, clearLanes, combineLanes, extremeAbsRange, lanes, scaleRange } from './common';
+import { blockSumScalar, clampRange, extremeAbsRange, scaleRange } from './common';
 
 export { blockSumPowF32, blockSumPowF64, countNonzeroF32, countNonzeroF64, heapBase } from './common';
 
 /** Σ|x·s| or Σ(x·s)² over one block, element i in lane i mod 32, then the lane tree. */
-function blockSum<T>(ptr: usize, n: i32, squares: bool, s: f64): f64 {
-  clearLanes();
-  for (let i: i32 = 0; i < n; i++) {
-    const a = lanes + (<usize>(i & (LANES - 1)) << 3);
-    const v = <f64>load<T>(ptr + <usize>i * sizeof<T>()) * s;
-    store<f64>(a, load<f64>(a) + (squares ? v * v : Math.abs(v)));
-  }
-  return combineLanes();
-}
-
 export function blockSumF32(ptr: usize, n: i32, squares: bool, s: f64): f64 {
-  return blockSum<f32>(ptr, n, squares, s);
+  return blockSumScalar<f32>(ptr, n, squares, s);
 }
 
 export function blockSumF64(ptr: usize, n: i32, squares: bool, s: f64): f64 {
-  return blockSum<f64>(ptr, n, squares, s);
+  return blockSumScalar<f64>(ptr, n, squares, s);
 }
 
 export function maxAbsF32(ptr: usize, n: i32): f64 {

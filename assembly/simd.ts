@@ -1,8 +1,9 @@
 // The SIMD module (wasm v128): 2 doubles per vector, 16 accumulators, so accumulator k holds
 // lanes 2k and 2k+1 of the SPEC §6 order. The accumulators are written out one by one
-// (AssemblyScript keeps locals, not arrays, in registers); everything else mirrors scalar.ts.
+// (AssemblyScript keeps locals, not arrays, in registers), and combined in registers too, so
+// the kernels never write linear memory they were not asked to; everything else mirrors scalar.ts.
 import { LANES } from './contract';
-import { clampRange, combineLanes, extremeAbsRange, lanes, scaleRange } from './common';
+import { clampRange, extremeAbsRange, scaleRange } from './common';
 
 export { blockSumPowF32, blockSumPowF64, countNonzeroF32, countNonzeroF64, heapBase } from './common';
 
@@ -18,6 +19,13 @@ function wide<T>(p: usize): v128 {
 @inline
 function term(v: v128, squares: bool): v128 {
   return squares ? f64x2.mul(v, v) : f64x2.abs(v);
+}
+
+/** The terms of elements j and j + 1 of a block's tail (0 for j + 1 past the end: adding +0 to a lane changes no bit). */
+function tailTerms<T>(ptr: usize, j: i32, n: i32, sv: v128, squares: bool): v128 {
+  const lo = <f64>load<T>(ptr + <usize>j * sizeof<T>());
+  const hi: f64 = j + 1 < n ? <f64>load<T>(ptr + <usize>(j + 1) * sizeof<T>()) : 0;
+  return term(f64x2.mul(f64x2.replace_lane(f64x2.splat(lo), 1, hi), sv), squares);
 }
 
 /**
@@ -64,29 +72,40 @@ function blockSum<T>(ptr: usize, n: i32, s: f64, squares: bool): f64 {
     a14 = f64x2.add(a14, term(f64x2.mul(wide<T>(p + 28 * sizeof<T>()), sv), squares));
     a15 = f64x2.add(a15, term(f64x2.mul(wide<T>(p + 30 * sizeof<T>()), sv), squares));
   }
-  v128.store(lanes + 0, a0);
-  v128.store(lanes + 16, a1);
-  v128.store(lanes + 32, a2);
-  v128.store(lanes + 48, a3);
-  v128.store(lanes + 64, a4);
-  v128.store(lanes + 80, a5);
-  v128.store(lanes + 96, a6);
-  v128.store(lanes + 112, a7);
-  v128.store(lanes + 128, a8);
-  v128.store(lanes + 144, a9);
-  v128.store(lanes + 160, a10);
-  v128.store(lanes + 176, a11);
-  v128.store(lanes + 192, a12);
-  v128.store(lanes + 208, a13);
-  v128.store(lanes + 224, a14);
-  v128.store(lanes + 240, a15);
-  // The tail: element i + j belongs to lane j, after everything the lane already holds.
-  for (let j: i32 = i; j < n; j++) {
-    const a = lanes + (<usize>(j - i) << 3);
-    const v = <f64>load<T>(ptr + <usize>j * sizeof<T>()) * s;
-    store<f64>(a, load<f64>(a) + (squares ? v * v : Math.abs(v)));
-  }
-  return combineLanes();
+  // The tail: element i + j belongs to lane j, i.e. accumulator j >> 1.
+  if (i + 0 < n) a0 = f64x2.add(a0, tailTerms<T>(ptr, i + 0, n, sv, squares));
+  if (i + 2 < n) a1 = f64x2.add(a1, tailTerms<T>(ptr, i + 2, n, sv, squares));
+  if (i + 4 < n) a2 = f64x2.add(a2, tailTerms<T>(ptr, i + 4, n, sv, squares));
+  if (i + 6 < n) a3 = f64x2.add(a3, tailTerms<T>(ptr, i + 6, n, sv, squares));
+  if (i + 8 < n) a4 = f64x2.add(a4, tailTerms<T>(ptr, i + 8, n, sv, squares));
+  if (i + 10 < n) a5 = f64x2.add(a5, tailTerms<T>(ptr, i + 10, n, sv, squares));
+  if (i + 12 < n) a6 = f64x2.add(a6, tailTerms<T>(ptr, i + 12, n, sv, squares));
+  if (i + 14 < n) a7 = f64x2.add(a7, tailTerms<T>(ptr, i + 14, n, sv, squares));
+  if (i + 16 < n) a8 = f64x2.add(a8, tailTerms<T>(ptr, i + 16, n, sv, squares));
+  if (i + 18 < n) a9 = f64x2.add(a9, tailTerms<T>(ptr, i + 18, n, sv, squares));
+  if (i + 20 < n) a10 = f64x2.add(a10, tailTerms<T>(ptr, i + 20, n, sv, squares));
+  if (i + 22 < n) a11 = f64x2.add(a11, tailTerms<T>(ptr, i + 22, n, sv, squares));
+  if (i + 24 < n) a12 = f64x2.add(a12, tailTerms<T>(ptr, i + 24, n, sv, squares));
+  if (i + 26 < n) a13 = f64x2.add(a13, tailTerms<T>(ptr, i + 26, n, sv, squares));
+  if (i + 28 < n) a14 = f64x2.add(a14, tailTerms<T>(ptr, i + 28, n, sv, squares));
+  if (i + 30 < n) a15 = f64x2.add(a15, tailTerms<T>(ptr, i + 30, n, sv, squares));
+  // The tree, in registers: lane k + k+16 is accumulator j + j+8, then j + j+4, j + j+2, 0 + 1, then the two halves.
+  a0 = f64x2.add(a0, a8);
+  a1 = f64x2.add(a1, a9);
+  a2 = f64x2.add(a2, a10);
+  a3 = f64x2.add(a3, a11);
+  a4 = f64x2.add(a4, a12);
+  a5 = f64x2.add(a5, a13);
+  a6 = f64x2.add(a6, a14);
+  a7 = f64x2.add(a7, a15);
+  a0 = f64x2.add(a0, a4);
+  a1 = f64x2.add(a1, a5);
+  a2 = f64x2.add(a2, a6);
+  a3 = f64x2.add(a3, a7);
+  a0 = f64x2.add(a0, a2);
+  a1 = f64x2.add(a1, a3);
+  a0 = f64x2.add(a0, a1);
+  return f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
 }
 
 export function blockSumF32(ptr: usize, n: i32, squares: bool, s: f64): f64 {

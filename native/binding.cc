@@ -1,9 +1,21 @@
-// The Node-API binding: unpacks a JS array of Float32Array/Float64Array into pointer views
-// (zero-copy) and hands the whole list to the engine in one call. No semantics live here.
-#include <napi.h>
+// The Node-API binding, in plain C Node-API: unpacks a JS array of Float32Array/Float64Array
+// into pointer views (zero-copy) and hands the whole list to the engine in one call. No
+// semantics live here. The rules of this file:
+//  - every address and length comes from Node-API (the engine's internal slots), read after the
+//    last user JavaScript of the call has run — never from a JS-visible property;
+//  - no C++ exception leaves a function Node calls: each entry point converts them to a JS error,
+//    and a Node-API call that fails (as they all do while a worker is being terminated) is an
+//    error to report if JavaScript can still run, and nothing more — never an abort;
+//  - everything belongs to one environment (instance data): the engine and its thread pool are
+//    destroyed, threads joined, when that environment goes away, before Node unloads the addon.
+#include <node_api.h>
 
-#include <memory>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dispatch.h"
@@ -12,227 +24,459 @@
 namespace gradclip {
 namespace {
 
-// A float typed array's element type, length and data pointer (byteOffset applied), with one
-// Node-API query; anything that is not a Float32Array/Float64Array gives false.
+// An error to raise in JavaScript; thrown inside this file only, caught at each entry point.
+struct JsError {
+  enum Kind { Type, Range, Plain } kind;
+  std::string message;
+};
+
+void check(napi_status status, const char* what) {
+  if (status != napi_ok) throw JsError{JsError::Plain, std::string("gradclip native: ") + what + " failed"};
+}
+
+// Raises the error in JavaScript if it can still run there; otherwise there is no one to tell.
+void raise(napi_env env, const JsError& e) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return;
+  switch (e.kind) {
+    case JsError::Type: napi_throw_type_error(env, nullptr, e.message.c_str()); break;
+    case JsError::Range: napi_throw_range_error(env, nullptr, e.message.c_str()); break;
+    default: napi_throw_error(env, nullptr, e.message.c_str()); break;
+  }
+}
+
+// Every entry point runs through this: C++ exceptions become JS errors, nothing escapes.
+template <class F>
+napi_value guarded(napi_env env, F&& body) {
+  try {
+    return body();
+  } catch (const JsError& e) {
+    raise(env, e);
+  } catch (const std::bad_alloc&) {
+    raise(env, {JsError::Range, "gradclip native: out of memory"});
+  } catch (const std::exception& e) {
+    raise(env, {JsError::Plain, std::string("gradclip native: ") + e.what()});
+  } catch (...) {
+    raise(env, {JsError::Plain, "gradclip native: unknown C++ exception"});
+  }
+  return nullptr;
+}
+
+struct Instance {
+  Engine engine;
+  // Two unpacked lists, reused while src/backends/native.ts sees the same arrays with the same
+  // lengths (it keeps those arrays alive while a slot refers to them): a training step clips
+  // its whole list, and the norm's underflow re-check may reduce a sub-list in between. Each
+  // is named by a token that is never reused, so a caller holding an old token gets an error,
+  // never another list's pointers.
+  TensorList slots[2];
+  double tokens[2] = {0, 0};
+  double next_token = 1;
+};
+
+constexpr const char* kStale = "gradclip native: stale list token";
+
+Instance* instance(napi_env env) {
+  void* data = nullptr;
+  check(napi_get_instance_data(env, &data), "napi_get_instance_data");
+  if (data == nullptr) throw JsError{JsError::Plain, "gradclip native: not initialised"};
+  return static_cast<Instance*>(data);
+}
+
+template <std::size_t N>
+void args(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
+  std::size_t argc = N;
+  check(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "napi_get_cb_info");
+  for (std::size_t i = argc; i < N; ++i) check(napi_get_undefined(env, &argv[i]), "napi_get_undefined");
+}
+
+double number(napi_env env, napi_value v, const char* name) {
+  double x = 0;
+  if (napi_get_value_double(env, v, &x) != napi_ok) throw JsError{JsError::Type, std::string(name) + ": expected a number"};
+  return x;
+}
+
+// A float typed array's element type, length and data pointer (byteOffset applied), from the
+// engine; anything that is not a Float32Array/Float64Array gives false.
 struct FloatArray {
   bool f64;
-  size_t length;
+  std::size_t length;
   void* data;
 };
 bool float_array(napi_env env, napi_value v, FloatArray* out) {
   bool is_typed = false;
-  napi_is_typedarray(env, v, &is_typed);
-  if (!is_typed) return false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
   napi_typedarray_type type = napi_int8_array;
-  napi_get_typedarray_info(env, v, &type, &out->length, &out->data, nullptr, nullptr);
+  // For a small array still on the V8 heap, asking for its data moves it off the heap first,
+  // so the pointer stays valid for as long as the buffer is neither detached nor freed.
+  check(napi_get_typedarray_info(env, v, &type, &out->length, &out->data, nullptr, nullptr), "napi_get_typedarray_info");
   out->f64 = type == napi_float64_array;
   return type == napi_float32_array || type == napi_float64_array;
 }
 
-// Unpacks `list` (an Array of Float32Array|Float64Array); the facade has validated it,
-// so anything else is a bug and becomes a TypeError, never a crash.
-TensorList list_of(const Napi::Env& env, const Napi::Value& list) {
-  if (!list.IsArray()) throw Napi::TypeError::New(env, "arrays: expected an Array of typed arrays");
-  napi_value arr = list;
+// Unpacks `list` (an Array of Float32Array|Float64Array). The facade has validated it, so
+// anything else is a bug and becomes a TypeError; `values`, if given, receives the arrays.
+TensorList list_of(napi_env env, napi_value list, std::vector<napi_value>* values = nullptr) {
+  bool is_array = false;
+  if (napi_is_array(env, list, &is_array) != napi_ok || !is_array) {
+    throw JsError{JsError::Type, "arrays: expected an Array of typed arrays"};
+  }
   uint32_t n = 0;
-  NAPI_THROW_IF_FAILED(env, napi_get_array_length(env, arr, &n), TensorList());
+  check(napi_get_array_length(env, list, &n), "napi_get_array_length");
   std::vector<TensorView> views(n);
+  if (values) values->resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     napi_value item;
-    NAPI_THROW_IF_FAILED(env, napi_get_element(env, arr, i, &item), TensorList());
+    check(napi_get_element(env, list, i, &item), "napi_get_element");
     FloatArray a;
     if (!float_array(env, item, &a)) {
-      throw Napi::TypeError::New(env, "arrays[" + std::to_string(i) + "]: expected Float32Array or Float64Array");
+      throw JsError{JsError::Type, "arrays[" + std::to_string(i) + "]: expected Float32Array or Float64Array"};
     }
     views[i] = {a.length == 0 ? nullptr : a.data, a.length, a.f64};
+    if (values) (*values)[i] = item;
   }
   return TensorList(std::move(views));
 }
 
-// A list unpacked once and reused while the JS side sees the same arrays with the same
-// lengths (src/backends/native.ts checks that before every use). The references keep the
-// arrays alive; V8 never moves an off-heap backing store, and napi_get_typedarray_info has
-// already moved any on-heap one off the heap, so the pointers stay valid. Detaching or
-// shrinking an array changes its length, which sends the JS side back to prepare().
-struct PreparedList {
-  TensorList list;
-  std::vector<Napi::ObjectReference> refs;
-};
-
-// Either a plain Array of typed arrays (unpacked now, into `own`) or a prepared list.
-const TensorList& unpack(const Napi::Env& env, const Napi::Value& v, TensorList* own) {
-  if (v.IsExternal()) return v.As<Napi::External<PreparedList>>().Data()->list;
+// A token from prepare() selects an unpacked list; an Array is unpacked now into `own`.
+const TensorList& list_arg(napi_env env, napi_value v, TensorList* own) {
+  napi_valuetype t;
+  check(napi_typeof(env, v, &t), "napi_typeof");
+  if (t == napi_number) {
+    const double token = number(env, v, "token");
+    Instance* inst = instance(env);
+    for (int i = 0; i < 2; ++i) {
+      if (inst->tokens[i] == token && token != 0) return inst->slots[i];
+    }
+    throw JsError{JsError::Range, kStale};
+  }
   *own = list_of(env, v);
   return *own;
 }
 
-Op op_of(const Napi::Env& env, const Napi::Value& v) {
-  const int code = v.As<Napi::Number>().Int32Value();
-  if (code < 0 || code > static_cast<int>(Op::SumPow)) throw Napi::RangeError::New(env, "op: unknown reduce op");
-  return static_cast<Op>(code);
+Op op_of(napi_env env, napi_value v) {
+  const double code = number(env, v, "op");
+  if (!(code >= 0 && code <= static_cast<int>(Op::SumPow)) || code != static_cast<int>(code)) {
+    throw JsError{JsError::Range, "op: unknown reduce op"};
+  }
+  return static_cast<Op>(static_cast<int>(code));
 }
 
-const double* scales_of(const Napi::Env& env, const Napi::Value& v, size_t n) {
-  if (v.IsNull() || v.IsUndefined()) return nullptr;
-  auto a = v.As<Napi::Float64Array>();
-  if (a.ElementLength() < n) throw Napi::RangeError::New(env, "scales: shorter than the list");
-  return a.Data();
-}
-
-double* out_of(const Napi::Env& env, const Napi::Value& v, size_t n) {
+// A Float64Array of at least n elements (scales may be null/undefined: none).
+double* f64_arg(napi_env env, napi_value v, std::size_t n, const char* name, bool optional) {
+  napi_valuetype t;
+  check(napi_typeof(env, v, &t), "napi_typeof");
+  if (optional && (t == napi_null || t == napi_undefined)) return nullptr;
   FloatArray a;
-  if (!float_array(env, v, &a) || !a.f64) throw Napi::TypeError::New(env, "out: expected a Float64Array");
-  if (a.length < n) throw Napi::RangeError::New(env, "out: shorter than the list");
+  if (!float_array(env, v, &a) || !a.f64) throw JsError{JsError::Type, std::string(name) + ": expected a Float64Array"};
+  if (a.length < n) throw JsError{JsError::Range, std::string(name) + ": shorter than the list"};
   return static_cast<double*>(a.data);
 }
 
-class Addon : public Napi::Addon<Addon> {
- public:
-  Addon(Napi::Env env, Napi::Object exports) {
-    DefineAddon(exports, {
-        InstanceMethod("reduce", &Addon::Reduce),
-        InstanceMethod("scale", &Addon::Scale),
-        InstanceMethod("clamp", &Addon::Clamp),
-        InstanceMethod("reduceAsync", &Addon::ReduceAsync),
-        InstanceMethod("scaleAsync", &Addon::ScaleAsync),
-        InstanceMethod("clampAsync", &Addon::ClampAsync),
-        InstanceMethod("info", &Addon::Info),
-        InstanceMethod("setThreads", &Addon::SetThreads),
-        InstanceMethod("setIsa", &Addon::SetIsa),
-        InstanceMethod("setParallelThreshold", &Addon::SetParallelThreshold),
-        InstanceMethod("probeRead", &Addon::ProbeRead),
-        InstanceMethod("prepare", &Addon::Prepare),
-    });
-  }
+napi_value undefined(napi_env env) {
+  napi_value u = nullptr;
+  napi_get_undefined(env, &u);
+  return u;
+}
 
- private:
-  static Engine& engine() {
-    static Engine* e = new Engine();  // process-wide: shared by every worker_thread's instance
-    return *e;
-  }
+napi_value make_number(napi_env env, double x) {
+  napi_value v;
+  check(napi_create_double(env, x, &v), "napi_create_double");
+  return v;
+}
 
-  Napi::Value Prepare(const Napi::CallbackInfo& info) {
-    auto* list = new PreparedList{list_of(info.Env(), info[0]), {}};
-    Napi::Array arr = info[0].As<Napi::Array>();
-    for (uint32_t i = 0; i < arr.Length(); ++i) list->refs.push_back(Napi::Persistent(arr.Get(i).As<Napi::Object>()));
-    return Napi::External<PreparedList>::New(info.Env(), list, [](Napi::Env, PreparedList* l) { delete l; });
-  }
+// ---- synchronous calls ------------------------------------------------------------------------
 
-  Napi::Value Reduce(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
+// prepare(list, evict): unpacks `list` into the slot holding token `evict` (else the older
+// one) and returns the list's new token.
+napi_value Prepare(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[2];
+    args(env, info, argv);
+    napi_valuetype t;
+    check(napi_typeof(env, argv[1], &t), "napi_typeof");
+    const double evict = t == napi_number ? number(env, argv[1], "evict") : 0;
+    TensorList list = list_of(env, argv[0]);
+    Instance* inst = instance(env);
+    int slot = inst->tokens[0] <= inst->tokens[1] ? 0 : 1;
+    if (evict != 0 && (inst->tokens[0] == evict || inst->tokens[1] == evict)) slot = inst->tokens[0] == evict ? 0 : 1;
+    inst->slots[slot] = std::move(list);
+    inst->tokens[slot] = inst->next_token++;
+    return make_number(env, inst->tokens[slot]);
+  });
+}
+
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[5];
+    args(env, info, argv);
     TensorList own;
-    const TensorList& list = unpack(env, info[0], &own);
-    const Op op = op_of(env, info[1]);
-    const double p = info[2].As<Napi::Number>().DoubleValue();
-    const double* scales = scales_of(env, info[3], list.size());
-    double* out = out_of(env, info[4], list.size());
-    engine().reduce(list, op, p, scales, out);
-    return env.Undefined();
-  }
+    const TensorList& list = list_arg(env, argv[0], &own);
+    const Op op = op_of(env, argv[1]);
+    const double p = number(env, argv[2], "p");
+    const double* scales = f64_arg(env, argv[3], list.size(), "scales", true);
+    double* out = f64_arg(env, argv[4], list.size(), "out", false);
+    instance(env)->engine.reduce(list, op, p, scales, out);
+    return undefined(env);
+  });
+}
 
-  Napi::Value Scale(const Napi::CallbackInfo& info) {
+napi_value Scale(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[2];
+    args(env, info, argv);
     TensorList own;
-    engine().scale(unpack(info.Env(), info[0], &own), info[1].As<Napi::Number>().DoubleValue());
-    return info.Env().Undefined();
-  }
+    const TensorList& list = list_arg(env, argv[0], &own);
+    instance(env)->engine.scale(list, number(env, argv[1], "coef"));
+    return undefined(env);
+  });
+}
 
-  Napi::Value Clamp(const Napi::CallbackInfo& info) {
+napi_value Clamp(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[3];
+    args(env, info, argv);
     TensorList own;
-    engine().clamp(unpack(info.Env(), info[0], &own), info[1].As<Napi::Number>().DoubleValue(),
-                   info[2].As<Napi::Number>().DoubleValue());
-    return info.Env().Undefined();
-  }
+    const TensorList& list = list_arg(env, argv[0], &own);
+    instance(env)->engine.clamp(list, number(env, argv[1], "lo"), number(env, argv[2], "hi"));
+    return undefined(env);
+  });
+}
 
-  // Work on a libuv thread. The JS arrays (and `out`) are held by references until the
-  // promise settles, so their memory stays alive while the engine uses it.
-  class ListWorker : public Napi::AsyncWorker {
-   public:
-    ListWorker(Napi::Env env, std::function<void()> work, std::vector<Napi::Value> keep)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)) {
-      for (auto& v : keep) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-    }
-    Napi::Promise Promise() const { return deferred_.Promise(); }
-    void Execute() override { work_(); }
-    void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-    void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
-   private:
-    Napi::Promise::Deferred deferred_;
-    std::function<void()> work_;
-    std::vector<Napi::ObjectReference> refs_;
-  };
-
-  Napi::Value Queue(const Napi::CallbackInfo& info, std::function<void()> work, std::vector<Napi::Value> keep) {
-    auto* worker = new ListWorker(info.Env(), std::move(work), std::move(keep));
-    Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    return promise;
-  }
-
-  Napi::Value ReduceAsync(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    auto list = std::make_shared<TensorList>(list_of(env, info[0]));
-    const Op op = op_of(env, info[1]);
-    const double p = info[2].As<Napi::Number>().DoubleValue();
-    const double* scales = scales_of(env, info[3], list->size());
-    double* out = out_of(env, info[4], list->size());
-    std::vector<Napi::Value> keep{info[0], info[4]};
-    if (scales) keep.push_back(info[3]);
-    return Queue(info, [list, op, p, scales, out] { engine().reduce(*list, op, p, scales, out); }, keep);
-  }
-
-  Napi::Value ScaleAsync(const Napi::CallbackInfo& info) {
-    auto list = std::make_shared<TensorList>(list_of(info.Env(), info[0]));
-    const double coef = info[1].As<Napi::Number>().DoubleValue();
-    return Queue(info, [list, coef] { engine().scale(*list, coef); }, {info[0]});
-  }
-
-  Napi::Value ClampAsync(const Napi::CallbackInfo& info) {
-    auto list = std::make_shared<TensorList>(list_of(info.Env(), info[0]));
-    const double lo = info[1].As<Napi::Number>().DoubleValue();
-    const double hi = info[2].As<Napi::Number>().DoubleValue();
-    return Queue(info, [list, lo, hi] { engine().clamp(*list, lo, hi); }, {info[0]});
-  }
-
-  Napi::Value Info(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("isa", engine().kernels()->isa);
-    o.Set("threads", static_cast<double>(engine().threads()));
-    o.Set("parallelThreshold", static_cast<double>(engine().parallel_threshold()));
-    o.Set("isaNote", engine().isa_note());
-    Napi::Array supported = Napi::Array::New(env);
-    uint32_t i = 0;
-    for (const KernelTable* t : supported_kernels()) supported.Set(i++, t->isa);
-    o.Set("supported", supported);
-    o.Set("block", static_cast<double>(kBlock));
-    o.Set("lanes", static_cast<double>(kLanes));
-    return o;
-  }
-
-  Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-    engine().set_threads(static_cast<std::size_t>(info[0].As<Napi::Number>().Int64Value()));
-    return info.Env().Undefined();
-  }
-
-  Napi::Value SetIsa(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), engine().set_isa(info[0].As<Napi::String>().Utf8Value()));
-  }
-
-  Napi::Value ProbeRead(const Napi::CallbackInfo& info) {
+napi_value ProbeRead(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[1];
+    args(env, info, argv);
     TensorList own;
-    const TensorList& list = unpack(info.Env(), info[0], &own);
-    return Napi::Number::New(info.Env(), static_cast<double>(engine().probe_read(list) & 0xffff));
-  }
+    const TensorList& list = list_arg(env, argv[0], &own);
+    return make_number(env, static_cast<double>(instance(env)->engine.probe_read(list) & 0xffff));
+  });
+}
 
-  Napi::Value SetParallelThreshold(const Napi::CallbackInfo& info) {
-    engine().set_parallel_threshold(static_cast<std::size_t>(info[0].As<Napi::Number>().Int64Value()));
-    return info.Env().Undefined();
-  }
+// ---- asynchronous calls -----------------------------------------------------------------------
+//
+// The work runs on a libuv thread. Every typed array it touches (and `out`, `scales`) is held by
+// a reference until the promise settles, so none can be collected; src/backends/native.ts has
+// marked their ArrayBuffers untransferable and the facade has refused resizable ones, so none can
+// be detached or shrunk meanwhile either. Node waits for work in flight before it tears an
+// environment down, and the completion callback only releases and settles.
+
+struct AsyncCall {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  std::vector<napi_ref> refs;
+  Instance* inst = nullptr;
+  std::function<void(Engine&)> job;
+  TensorList list;
+  std::string error;  // set by Execute if the work threw
 };
+
+void execute(napi_env, void* data) {
+  auto* call = static_cast<AsyncCall*>(data);
+  try {
+    call->job(call->inst->engine);
+  } catch (const std::bad_alloc&) {
+    call->error = "gradclip native: out of memory";
+  } catch (const std::exception& e) {
+    call->error = std::string("gradclip native: ") + e.what();
+  } catch (...) {
+    call->error = "gradclip native: unknown C++ exception";
+  }
+}
+
+void complete(napi_env env, napi_status status, void* data) {
+  auto* call = static_cast<AsyncCall*>(data);
+  for (napi_ref r : call->refs) napi_delete_reference(env, r);
+  // While the environment is being torn down these calls fail; there is nobody left to tell.
+  if (status == napi_ok && call->error.empty()) {
+    napi_resolve_deferred(env, call->deferred, undefined(env));
+  } else {
+    const std::string text = call->error.empty() ? "gradclip native: the work was cancelled" : call->error;
+    napi_value message = nullptr, error = nullptr;
+    if (napi_create_string_utf8(env, text.c_str(), text.size(), &message) == napi_ok &&
+        napi_create_error(env, nullptr, message, &error) == napi_ok) {
+      napi_reject_deferred(env, call->deferred, error);
+    }
+  }
+  napi_delete_async_work(env, call->work);
+  delete call;
+}
+
+// Unpacks `list`, references it and `extra`, and queues `job` over it; returns the promise.
+// If anything fails before the work is queued, the references made so far are released.
+napi_value queue(napi_env env, napi_value list, const std::vector<napi_value>& extra,
+                 std::function<void(Engine&, const TensorList&)> job) {
+  auto call = std::make_unique<AsyncCall>();
+  call->inst = instance(env);
+  std::vector<napi_value> keep;
+  call->list = list_of(env, list, &keep);
+  keep.insert(keep.end(), extra.begin(), extra.end());
+  try {
+    call->refs.reserve(keep.size());
+    for (napi_value v : keep) {
+      napi_ref r;
+      check(napi_create_reference(env, v, 1, &r), "napi_create_reference");
+      call->refs.push_back(r);
+    }
+    AsyncCall* raw = call.get();
+    call->job = [raw, job = std::move(job)](Engine& e) { job(e, raw->list); };
+    napi_value promise, name;
+    check(napi_create_promise(env, &call->deferred, &promise), "napi_create_promise");
+    check(napi_create_string_utf8(env, "gradclip", NAPI_AUTO_LENGTH, &name), "napi_create_string_utf8");
+    check(napi_create_async_work(env, nullptr, name, execute, complete, raw, &call->work), "napi_create_async_work");
+    if (napi_queue_async_work(env, call->work) != napi_ok) {
+      napi_delete_async_work(env, call->work);
+      throw JsError{JsError::Plain, "gradclip native: napi_queue_async_work failed"};
+    }
+    call.release();  // complete() owns it now
+    return promise;
+  } catch (...) {
+    for (napi_ref r : call->refs) napi_delete_reference(env, r);
+    throw;
+  }
+}
+
+napi_value ReduceAsync(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[5];
+    args(env, info, argv);
+    const Op op = op_of(env, argv[1]);
+    const double p = number(env, argv[2], "p");
+    uint32_t n = 0;
+    check(napi_get_array_length(env, argv[0], &n), "napi_get_array_length");
+    const double* scales = f64_arg(env, argv[3], n, "scales", true);
+    double* out = f64_arg(env, argv[4], n, "out", false);
+    std::vector<napi_value> extra{argv[4]};
+    if (scales) extra.push_back(argv[3]);
+    return queue(env, argv[0], extra, [op, p, scales, out](Engine& e, const TensorList& l) {
+      e.reduce(l, op, p, scales, out);
+    });
+  });
+}
+
+napi_value ScaleAsync(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[2];
+    args(env, info, argv);
+    const double coef = number(env, argv[1], "coef");
+    return queue(env, argv[0], {}, [coef](Engine& e, const TensorList& l) { e.scale(l, coef); });
+  });
+}
+
+napi_value ClampAsync(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[3];
+    args(env, info, argv);
+    const double lo = number(env, argv[1], "lo"), hi = number(env, argv[2], "hi");
+    return queue(env, argv[0], {}, [lo, hi](Engine& e, const TensorList& l) { e.clamp(l, lo, hi); });
+  });
+}
+
+// ---- settings -------------------------------------------------------------------------------
+
+void set_property(napi_env env, napi_value obj, const char* key, napi_value v) {
+  check(napi_set_named_property(env, obj, key, v), "napi_set_named_property");
+}
+
+napi_value make_string(napi_env env, const std::string& s) {
+  napi_value v;
+  check(napi_create_string_utf8(env, s.c_str(), s.size(), &v), "napi_create_string_utf8");
+  return v;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  return guarded(env, [&] {
+    Engine& e = instance(env)->engine;
+    napi_value o, supported;
+    check(napi_create_object(env, &o), "napi_create_object");
+    set_property(env, o, "isa", make_string(env, e.kernels()->isa));
+    set_property(env, o, "threads", make_number(env, static_cast<double>(e.threads())));
+    set_property(env, o, "maxThreads", make_number(env, static_cast<double>(kMaxThreads)));
+    set_property(env, o, "poolThreads", make_number(env, static_cast<double>(e.pool_threads())));
+    set_property(env, o, "parallelThreshold", make_number(env, static_cast<double>(e.parallel_threshold())));
+    set_property(env, o, "isaNote", make_string(env, e.isa_note()));
+    check(napi_create_array(env, &supported), "napi_create_array");
+    uint32_t i = 0;
+    for (const KernelTable* t : supported_kernels()) {
+      check(napi_set_element(env, supported, i++, make_string(env, t->isa)), "napi_set_element");
+    }
+    set_property(env, o, "supported", supported);
+    set_property(env, o, "block", make_number(env, static_cast<double>(kBlock)));
+    set_property(env, o, "lanes", make_number(env, static_cast<double>(kLanes)));
+    return o;
+  });
+}
+
+std::size_t count_arg(napi_env env, napi_value v, const char* name) {
+  const double x = number(env, v, name);
+  if (!(x >= 0) || x != static_cast<double>(static_cast<long long>(x))) {
+    throw JsError{JsError::Range, std::string(name) + ": expected an integer >= 0"};
+  }
+  return x > 1e18 ? static_cast<std::size_t>(1e18) : static_cast<std::size_t>(x);
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[1];
+    args(env, info, argv);
+    instance(env)->engine.set_threads(count_arg(env, argv[0], "n"));
+    return undefined(env);
+  });
+}
+
+napi_value SetParallelThreshold(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[1];
+    args(env, info, argv);
+    instance(env)->engine.set_parallel_threshold(count_arg(env, argv[0], "n"));
+    return undefined(env);
+  });
+}
+
+napi_value SetIsa(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[1];
+    args(env, info, argv);
+    char name[32] = {0};
+    std::size_t len = 0;
+    if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
+      throw JsError{JsError::Type, "isa: expected a string"};
+    }
+    napi_value result;
+    check(napi_get_boolean(env, instance(env)->engine.set_isa(name), &result), "napi_get_boolean");
+    return result;
+  });
+}
+
+void finalize_instance(napi_env, void* data, void*) {
+  delete static_cast<Instance*>(data);  // joins the pool's threads
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  return guarded(env, [&]() -> napi_value {
+    auto inst = std::make_unique<Instance>();
+    check(napi_set_instance_data(env, inst.get(), finalize_instance, nullptr), "napi_set_instance_data");
+    inst.release();
+    const napi_property_descriptor methods[] = {
+        {"prepare", nullptr, Prepare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"scale", nullptr, Scale, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"clamp", nullptr, Clamp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"reduceAsync", nullptr, ReduceAsync, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"scaleAsync", nullptr, ScaleAsync, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"clampAsync", nullptr, ClampAsync, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"setParallelThreshold", nullptr, SetParallelThreshold, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"probeRead", nullptr, ProbeRead, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    };
+    check(napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods), "napi_define_properties");
+    return exports;
+  });
+}
 
 }  // namespace
 }  // namespace gradclip
 
-using GradclipAddon = gradclip::Addon;
-NODE_API_ADDON(GradclipAddon)
+NAPI_MODULE_INIT() { return gradclip::Init(env, exports); }

@@ -7,14 +7,12 @@
 #include <thread>
 
 #include "dispatch.h"
-#include "pool.h"
 
 namespace gradclip {
 
 Engine::Engine() : kernels_(nullptr), threads_(1), parallel_threshold_(kDefaultParallelThreshold) {
   kernels_.store(initial_kernels(&isa_note_));
-  const unsigned hw = std::thread::hardware_concurrency();
-  threads_.store(hw == 0 ? 1 : hw);
+  set_threads(std::thread::hardware_concurrency());
 }
 
 bool Engine::set_isa(const std::string& isa) {
@@ -43,10 +41,11 @@ void Engine::for_blocks(const TensorList& list, const Fn& fn) const {
   // time of 256 streamed elements, so lists of many small tensors count that too.
   constexpr std::size_t kBlockCost = 256;
   if (list.elements() + blocks.size() * kBlockCost < parallel_threshold()) parts = 1;
-  std::unique_lock<std::mutex> pool_lock;
-  if (parts > 1) {
-    pool_lock = std::unique_lock<std::mutex>(Pool::shared().busy(), std::try_to_lock);
-    if (!pool_lock.owns_lock()) parts = 1;  // another caller has the pool: same result on one thread
+  std::unique_lock<std::mutex> pool_lock(pool_.busy(), std::try_to_lock);
+  if (pool_lock.owns_lock()) {
+    pool_.trim(threads() - 1);  // after setNumThreads lowered the count
+  } else {
+    parts = 1;  // another caller has the pool: same result on one thread
   }
   if (parts <= 1) {
     for (std::size_t b = 0; b < blocks.size(); ++b) fn(b);
@@ -72,7 +71,7 @@ void Engine::for_blocks(const TensorList& list, const Fn& fn) const {
       for (std::size_t b = runs[r]; b < runs[r + 1]; ++b) fn(b);
     }
   };
-  Pool::shared().run(parts, job);
+  pool_.run(parts, job);
 }
 
 void Engine::reduce(const TensorList& list, Op op, double p, const double* scales, double* out) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/contract.h"
+#include "pool.h"
 
 namespace gradclip {
 
@@ -20,7 +21,7 @@ struct TensorView {
 };
 
 // A list of tensors cut into blocks of at most kBlock elements, in list and block order.
-// Built once per list (the binding keeps it while the JS side passes the same arrays).
+// Built once per list (the binding keeps two, while the JS side passes the same arrays).
 class TensorList {
  public:
   struct Block {
@@ -39,9 +40,18 @@ class TensorList {
   std::size_t elements_ = 0;
 };
 
+// The most threads one engine uses: the kernels are memory-bound, so threads beyond the cores
+// only cost; the cap keeps a mistaken setNumThreads(1e9) from starting thousands of threads.
+// src/registry.ts checks the same number (MAX_THREADS).
+constexpr std::size_t kMaxThreads = 256;
+
+// One per Node.js environment (the main thread and each worker_thread have their own), so
+// its settings and its pool live and die with that environment.
 class Engine {
  public:
   Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
   // out[i] = the partial of tensor i under op (see ReduceOp in src/backends/backend.ts).
   void reduce(const TensorList& list, Op op, double p, const double* scales, double* out) const;
@@ -57,7 +67,10 @@ class Engine {
   const std::string& isa_note() const { return isa_note_; }
 
   std::size_t threads() const { return threads_.load(); }
-  void set_threads(std::size_t n) { threads_.store(n < 1 ? 1 : n); }
+  // Clamped to [1, kMaxThreads]; extra pool threads are stopped at the next parallel call.
+  void set_threads(std::size_t n) { threads_.store(n < 1 ? 1 : n > kMaxThreads ? kMaxThreads : n); }
+  // Pool threads alive now (for tests and `gradclip info`).
+  std::size_t pool_threads() const { return pool_.workers(); }
   // Below this many elements in a list, one thread does the work (waking others costs more).
   std::size_t parallel_threshold() const { return parallel_threshold_.load(); }
   void set_parallel_threshold(std::size_t n) { parallel_threshold_.store(n); }
@@ -71,6 +84,7 @@ class Engine {
   std::string isa_note_;
   std::atomic<std::size_t> threads_;
   std::atomic<std::size_t> parallel_threshold_;
+  mutable Pool pool_;
 };
 
 // Elements below which a list is processed on one thread. Measured on the 2-core x86-64

@@ -1,4 +1,5 @@
 import type { GradArray } from './backends/backend.js';
+import { bufferOf, isDetachedView, isGradArray, isResizable, lengthOf, typedArrayKind } from './intrinsics.js';
 import type { NormOptions, NormType } from './types.js';
 
 /**
@@ -6,98 +7,125 @@ import type { NormOptions, NormType } from './types.js';
  * name the argument (and, for list items, the index) and what was found.
  */
 
+/** What a value is, for an error message: short, and safe even when the value's own code throws. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `Array(${value.length})`;
   const t = typeof value;
-  if (t === 'string') return `string ${JSON.stringify(value).slice(0, 40)}`;
-  if (t === 'number' || t === 'bigint' || t === 'boolean') return `${t} ${String(value)}`;
+  if (t === 'string') return `string ${JSON.stringify((value as string).slice(0, 40))}`;
+  if (t === 'number' || t === 'bigint' || t === 'boolean') return `${t} ${String(value).slice(0, 40)}`;
   if (t !== 'object') return t;
-  const name = (value as object).constructor?.name;
-  return name && name !== 'Object' ? name : 'object';
-}
-
-export function isGradArray(value: unknown): value is GradArray {
-  return value instanceof Float32Array || value instanceof Float64Array;
-}
-
-function isDetached(a: ArrayBufferView): boolean {
-  // A detached buffer leaves its views with length 0. Node 20 has no
-  // ArrayBuffer.prototype.detached, so ask the buffer to make a new view.
-  const buffer = a.buffer as ArrayBuffer & { detached?: boolean };
-  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  const kind = typedArrayKind(value);
+  if (kind !== undefined) return kind;
   try {
-    new Uint8Array(buffer);
-    return false;
+    if (Array.isArray(value)) return `Array(${value.length})`;
+    const name = (value as object).constructor?.name;
+    return typeof name === 'string' && name !== '' && name !== 'Object' ? name.slice(0, 40) : 'object';
   } catch {
-    return true;
+    return 'object';
   }
 }
 
-function badGrad(value: unknown, where: string): TypeError {
-  return new TypeError(`${where}: expected Float32Array or Float64Array, got ${describe(value)}`);
-}
-
-/** The gradient of one list item, or null to skip it. `where` is built only for an error. */
-function gradOf(item: unknown, where: () => string): GradArray | null {
-  let grad: unknown = item;
-  let isParam = false;
-  if (!(item instanceof Float32Array || item instanceof Float64Array)) {
-    if (item === null || item === undefined) return null;
-    if (typeof item !== 'object' || !('grad' in item)) {
-      throw new TypeError(
-        `${where()}: expected a Float32Array, a Float64Array or an object with a grad property, got ${describe(item)}`,
-      );
-    }
-    grad = (item as { grad: unknown }).grad;
-    if (grad === null || grad === undefined) return null;
-    isParam = true;
-    if (!(grad instanceof Float32Array || grad instanceof Float64Array)) throw badGrad(grad, `${where()}.grad`);
+/** Why a value is not a gradient array, naming what it is and, where it helps, the fix. */
+function notAGradArray(value: unknown, where: string, expected: string): TypeError {
+  const kind = typedArrayKind(value);
+  const seen = describe(value);
+  if (kind !== undefined) {
+    return new TypeError(`${where}: expected ${expected}, got ${kind} (convert it, e.g. Float32Array.from(x))`);
   }
-  const g = grad as GradArray;
-  // Only an empty view can be on a detached buffer; checking the rest would cost every call.
-  if (g.length === 0 && isDetached(g)) {
-    throw new TypeError(`${where()}${isParam ? '.grad' : ''}: its ArrayBuffer is detached`);
-  }
-  return g;
-}
-
-/** Flattens `parameters` to the gradient arrays to work on, reading an iterable exactly once. */
-export function gradientsOf(parameters: unknown, name: string): GradArray[] {
-  const out: GradArray[] = [];
-  if (isGradArray(parameters) || isParameterLike(parameters)) {
-    const g = gradOf(parameters, () => name);
-    if (g) out.push(g);
-    return out;
-  }
-  if (Array.isArray(parameters)) {
-    // The common case, indexed: a training loop calls this every step with thousands of tensors.
-    for (let i = 0; i < parameters.length; i++) {
-      const g = gradOf(parameters[i], () => `${name}[${i}]`);
-      if (g) out.push(g);
-    }
-    return out;
-  }
-  const iterable =
-    typeof parameters === 'object' &&
-    parameters !== null &&
-    typeof (parameters as Iterable<unknown>)[Symbol.iterator] === 'function';
-  if (!iterable) {
-    throw new TypeError(
-      `${name}: expected a gradient array, an object with a grad property, or an iterable of them, got ${describe(parameters)}`,
+  if (typeof value === 'object' && value !== null && /^Float(32|64)Array$/.test(seen)) {
+    // Looks like one (a Proxy, or an object with a typed array as its prototype) but is not.
+    return new TypeError(
+      `${where}: expected ${expected}, got an object that only looks like a ${seen} (a Proxy or a look-alike); pass the typed array itself`,
     );
   }
-  let i = 0;
-  for (const item of parameters as Iterable<unknown>) {
-    const index = i++;
-    const g = gradOf(item, () => `${name}[${index}]`);
-    if (g) out.push(g);
+  return new TypeError(`${where}: expected ${expected}, got ${seen}`);
+}
+
+const GRAD = 'Float32Array or Float64Array';
+const ITEM = 'a Float32Array, a Float64Array or an object with a grad property';
+
+/**
+ * Flattens `parameters` to the gradient arrays to work on, reading an iterable exactly once.
+ * All user code (getters, iterators, Proxies in the list) runs here, first; then every array is
+ * checked through the engine's accessors, so an array that a later getter detached is reported
+ * instead of being handed to a kernel. Nothing after this calls user code.
+ * `forAsync` also refuses resizable ArrayBuffers, which could shrink while the work is in flight.
+ */
+export function gradientsOf(parameters: unknown, name: string, forAsync = false): GradArray[] {
+  const out: GradArray[] = [];
+  // (list index + 1) * 2 + (1 if the array came from a .grad): enough to name it in an error.
+  const sources: number[] = [];
+  const take = (item: unknown, index: number): void => {
+    if (isGradArray(item)) {
+      out.push(item);
+      sources.push((index + 1) * 2);
+      return;
+    }
+    if (item === null || item === undefined) return;
+    if (!isParameterLike(item)) throw notAGradArray(item, where(name, index, false), ITEM);
+    const g = item.grad;
+    if (g === null || g === undefined) return;
+    if (!isGradArray(g)) throw notAGradArray(g, where(name, index, true), GRAD);
+    out.push(g);
+    sources.push((index + 1) * 2 + 1);
+  };
+  if (isGradArray(parameters) || isParameterLike(parameters)) {
+    take(parameters, -1);
+  } else if (typedArrayKind(parameters) !== undefined) {
+    throw notAGradArray(parameters, name, GRAD);
+  } else if (Array.isArray(parameters)) {
+    // The common case, indexed: a training loop calls this every step with thousands of tensors.
+    for (let i = 0; i < parameters.length; i++) {
+      const item: unknown = parameters[i];
+      if (isGradArray(item)) {
+        out.push(item);
+        sources.push((i + 1) * 2);
+      } else {
+        take(item, i);
+      }
+    }
+  } else {
+    let iterable = false;
+    try {
+      iterable =
+        typeof parameters === 'object' &&
+        parameters !== null &&
+        typeof (parameters as Iterable<unknown>)[Symbol.iterator] === 'function';
+    } catch {
+      iterable = false;
+    }
+    if (!iterable) {
+      throw new TypeError(
+        `${name}: expected a gradient array, an object with a grad property, or an iterable of them, got ${describe(parameters)}`,
+      );
+    }
+    let i = 0;
+    for (const item of parameters as Iterable<unknown>) take(item, i++);
+  }
+  // Only now, after the last user code, are the arrays' states read: a getter further down the
+  // list may have detached an array taken earlier.
+  for (let k = 0; k < out.length; k++) {
+    const a = out[k];
+    if (lengthOf(a) === 0 && isDetachedView(a)) {
+      throw new TypeError(`${where(name, (sources[k] >> 1) - 1, (sources[k] & 1) === 1)}: its ArrayBuffer is detached`);
+    }
+    if (forAsync && isResizable(bufferOf(a))) {
+      throw new TypeError(
+        `${where(name, (sources[k] >> 1) - 1, (sources[k] & 1) === 1)}: its ArrayBuffer is resizable, and the async ` +
+          'functions cannot let it shrink under the work in flight; use the synchronous function, or a fixed-length ArrayBuffer',
+      );
+    }
   }
   return out;
 }
 
+/** `parameters`, `parameters[3]` or `parameters[3].grad`: where an array came from, for an error. */
+function where(name: string, index: number, grad: boolean): string {
+  return `${index < 0 ? name : `${name}[${index}]`}${grad ? '.grad' : ''}`;
+}
+
 function isParameterLike(value: unknown): value is { grad: unknown } {
-  return typeof value === 'object' && value !== null && 'grad' in value;
+  return typeof value === 'object' && value !== null && typedArrayKind(value) === undefined && 'grad' in value;
 }
 
 export function checkNumber(value: unknown, name: string): number {

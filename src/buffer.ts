@@ -17,6 +17,9 @@ export class GradientBuffer {
   readonly byteLength: number;
 
   constructor(sizes: Iterable<number>, options: { dtype?: 'float32' | 'float64' } = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`options: expected an object like { dtype: 'float32' }, got ${describe(options)}`);
+    }
     const dtype = options.dtype ?? 'float32';
     if (dtype !== 'float32' && dtype !== 'float64') {
       throw new RangeError(`options.dtype: expected 'float32' or 'float64', got ${describe(dtype)}`);

@@ -9,6 +9,7 @@ import {
   normOptions,
 } from './args.js';
 import type { GradArray } from './backends/backend.js';
+import { lengthOf } from './intrinsics.js';
 import { clipCoefficient, NonFiniteNormError, totalNorm, totalNormAsync } from './norm.js';
 import { activeBackend } from './registry.js';
 import type { NormOptions, NormType, Parameters } from './types.js';
@@ -133,7 +134,10 @@ export function clipGradsWithNorm(parameters: Parameters, maxNorm: number, total
 /**
  * clipGradNorm as a Promise. Arguments are checked synchronously (a bad call rejects before
  * any work); on the native backend the reductions and the scaling run off the JS thread.
- * Do not write to or transfer the gradients' buffers until the promise settles.
+ * Gradients on resizable ArrayBuffers are refused (TypeError). On the native backend the
+ * gradients' ArrayBuffers are marked untransferable, for good (see the README): a transfer
+ * while the work is in flight could otherwise free memory a kernel is using.
+ * Writing to the gradients before the promise settles races with the kernels.
  */
 export async function clipGradNormAsync(
   parameters: Parameters,
@@ -142,12 +146,21 @@ export async function clipGradNormAsync(
 ): Promise<number> {
   const max = checkNonNegative(maxNorm, 'maxNorm');
   const { p, errorIfNonfinite } = normOptions(options);
-  const grads = gradientsOf(parameters, 'parameters');
+  const grads = gradientsOf(parameters, 'parameters', true);
   if (grads.length === 0) return 0;
+  const lengths = grads.map(lengthOf);
   const backend = activeBackend();
   const total = await totalNormAsync(grads, p, backend);
   if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
   const coef = clipCoefficient(max, total);
+  // User code ran while the norm was computed: scale exactly what was measured, or nothing.
+  grads.forEach((g, i) => {
+    if (lengthOf(g) !== lengths[i]) {
+      throw new TypeError(
+        `parameters: a gradient changed length during clipGradNormAsync (${lengths[i]} → ${lengthOf(g)}); nothing was scaled`,
+      );
+    }
+  });
   if (coef !== 1) {
     if (backend.scaleAsync) await backend.scaleAsync(grads, coef);
     else backend.scale(grads, coef);
@@ -158,7 +171,7 @@ export async function clipGradNormAsync(
 /** getTotalNorm as a Promise; on the native backend the reductions run off the JS thread. */
 export async function getTotalNormAsync(tensors: Parameters, options?: NormOptions): Promise<number> {
   const { p, errorIfNonfinite } = normOptions(options);
-  const grads = gradientsOf(tensors, 'tensors');
+  const grads = gradientsOf(tensors, 'tensors', true);
   if (grads.length === 0) return 0;
   const total = await totalNormAsync(grads, p, activeBackend());
   if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
@@ -168,7 +181,7 @@ export async function getTotalNormAsync(tensors: Parameters, options?: NormOptio
 /** clipGradValue as a Promise; on the native backend the clamping runs off the JS thread. */
 export async function clipGradValueAsync(parameters: Parameters, clipValue_: number): Promise<void> {
   const c = checkNotNaN(clipValue_, 'clipValue');
-  const grads = gradientsOf(parameters, 'parameters');
+  const grads = gradientsOf(parameters, 'parameters', true);
   if (grads.length === 0) return;
   const backend = activeBackend();
   if (backend.clampAsync) await backend.clampAsync(grads, -c, c);

@@ -103,6 +103,16 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
     }
   }
 
+  // A partial that is still NaN or +∞ after the rescale is exact: a NaN element, or an
+  // infinite one (p > 0) or a zero one (p < 0), where |x|^p = +∞. It decides the total on its
+  // own — scaling it by 2^(p·Δ), which may round to 0, would turn ∞ into NaN.
+  let infinite = false;
+  for (let i = 0; i < n; i++) {
+    if (partials[i] !== partials[i]) return Number.NaN;
+    if (partials[i] === Number.POSITIVE_INFINITY) infinite = true;
+  }
+  if (infinite) return p > 0 ? Number.POSITIVE_INFINITY : 0;
+
   // Factor out the dominant scale so every other term is multiplied by 2^(p·Δ) <= 1.
   let top: number | undefined;
   for (let i = 0; i < n; i++) {

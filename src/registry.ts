@@ -1,3 +1,4 @@
+import { describe } from './args.js';
 import type { Backend, BackendName } from './backends/backend.js';
 import { jsBackend } from './backends/js.js';
 import type { BackendInfo } from './types.js';
@@ -83,9 +84,11 @@ const CHOICES = new Set(['auto', 'native', 'wasm', 'js']);
 
 /** Switches backend. 'auto' tries native, wasm, js in order; a named one throws, saying why, if unavailable. */
 export function setBackend(name: 'auto' | BackendName): BackendInfo {
-  if (typeof name !== 'string' || !CHOICES.has(name)) {
-    throw new TypeError(`name: expected 'auto', 'native', 'wasm' or 'js', got ${String(name)}`);
+  if (typeof name !== 'string') {
+    throw new TypeError(`name: expected 'auto', 'native', 'wasm' or 'js', got ${describe(name)}`);
   }
+  if (!CHOICES.has(name))
+    throw new RangeError(`name: expected 'auto', 'native', 'wasm' or 'js', got ${describe(name)}`);
   if (name === 'auto') {
     selectAuto([]);
     return getBackend();
@@ -102,18 +105,38 @@ export function setBackend(name: 'auto' | BackendName): BackendInfo {
   return getBackend();
 }
 
-/** Threads for the native backend's pool (1 = single thread). Other backends ignore it. */
+/**
+ * The most threads the native backend uses (kMaxThreads in native/engine.h). The kernels are
+ * memory-bound: threads beyond the cores only cost.
+ */
+export const MAX_THREADS = 256;
+
+/**
+ * Threads for the native backend's pool (1 = single thread), at most MAX_THREADS. Other backends
+ * ignore it. The setting belongs to the calling thread's environment: the main thread and each
+ * worker_thread have their own pool and their own count.
+ */
 export function setNumThreads(n: number): void {
-  if (typeof n !== 'number') throw new TypeError(`n: expected a positive integer, got ${typeof n}`);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`n: expected a positive integer, got ${n}`);
+  if (typeof n !== 'number') throw new TypeError(`n: expected an integer from 1 to ${MAX_THREADS}, got ${describe(n)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new RangeError(`n: expected an integer from 1 to ${MAX_THREADS}, got ${String(n).slice(0, 40)}`);
+  }
   requestedThreads = n;
   for (const backend of loaded.values()) backend.setThreads(n);
 }
 
-function env(name: string): string | undefined {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  const value = proc?.env?.[name];
-  return value === undefined || value === '' ? undefined : value;
+/**
+ * An environment variable, or undefined. Reading the environment is optional: a runtime that
+ * refuses it (Deno without --allow-env throws NotCapable) simply gets the defaults.
+ */
+export function env(name: string): string | undefined {
+  try {
+    const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+    const value = proc?.env?.[name];
+    return value === undefined || value === '' ? undefined : String(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Chooses the backend at load time from GRADCLIP_BACKEND / GRADCLIP_THREADS, never throwing. */
@@ -122,8 +145,8 @@ export function initialize(): void {
   const notes: string[] = [];
   if (threads !== undefined) {
     const n = Number(threads);
-    if (Number.isInteger(n) && n >= 1) requestedThreads = n;
-    else notes.push(`GRADCLIP_THREADS=${threads} ignored: expected a positive integer`);
+    if (Number.isInteger(n) && n >= 1 && n <= MAX_THREADS) requestedThreads = n;
+    else notes.push(`GRADCLIP_THREADS=${threads.slice(0, 40)} ignored: expected an integer from 1 to ${MAX_THREADS}`);
   }
   const forced = env('GRADCLIP_BACKEND');
   if (forced === undefined || forced === 'auto') {
@@ -131,7 +154,7 @@ export function initialize(): void {
     return;
   }
   if (!CHOICES.has(forced)) {
-    selectAuto([...notes, `GRADCLIP_BACKEND=${forced} ignored: expected native, wasm, js or auto`]);
+    selectAuto([...notes, `GRADCLIP_BACKEND=${forced.slice(0, 40)} ignored: expected native, wasm, js or auto`]);
     return;
   }
   const name = forced as BackendName;
@@ -142,8 +165,8 @@ export function initialize(): void {
   }
   for (const other of AUTO_ORDER) {
     if (other === name) break;
-    const state = tryLoad(other);
-    notes.push(typeof state === 'string' ? state : `${other}: not used (GRADCLIP_BACKEND=${name})`);
+    // Not loaded: a js or wasm user need not pay for (or be exposed to) the native addon.
+    notes.push(`${other}: not used (GRADCLIP_BACKEND=${name})`);
   }
   fallbacks = notes;
   active = got;

@@ -177,9 +177,57 @@ const CASES: Case[] = [
   ['maxNorm is NaN (camelCase)', RangeError, /^maxNorm: /, (v) => g.clipGradNorm(v, Number.NaN)],
   ['clipValue is NaN (camelCase)', RangeError, /^clipValue: /, (v) => g.clipGradValue(v, Number.NaN)],
   ['totalNorm is negative (camelCase)', RangeError, /^totalNorm: /, (v) => g.clipGradsWithNorm(v, 1, -1)],
-  ['setNumThreads(0)', RangeError, /^n: expected a positive integer, got 0/, () => g.setNumThreads(0)],
+  ['setNumThreads(0)', RangeError, /^n: expected an integer from 1 to 256, got 0/, () => g.setNumThreads(0)],
   ['setNumThreads(1.5)', RangeError, /^n: /, () => g.setNumThreads(1.5)],
-  ['setBackend of an unknown name', TypeError, /^name: expected 'auto'/, () => g.setBackend('gpu' as never)],
+  [
+    'setNumThreads(1e9): above the cap',
+    RangeError,
+    /^n: expected an integer from 1 to 256, got 1000000000/,
+    () => g.setNumThreads(1e9),
+  ],
+  ['setNumThreads of a string', TypeError, /^n: .*got string "4"/, () => g.setNumThreads('4' as never)],
+  [
+    'setBackend of an unknown name',
+    RangeError,
+    /^name: expected 'auto'.*got string "gpu"/,
+    () => g.setBackend('gpu' as never),
+  ],
+  [
+    'setBackend of an object without a prototype',
+    TypeError,
+    /^name: .*got object$/,
+    () => g.setBackend(Object.create(null)),
+  ],
+  [
+    'setBackend of a large typed array: a short message',
+    TypeError,
+    /^name: .*got Float32Array$/,
+    () => g.setBackend(new Float32Array(1e6) as never),
+  ],
+  [
+    'GradientBuffer with null options',
+    TypeError,
+    /^options: expected an object/,
+    () => new g.GradientBuffer([4], null as never),
+  ],
+  [
+    'a bare Int32Array as parameters',
+    TypeError,
+    /^parameters: expected Float32Array or Float64Array, got Int32Array \(convert it/,
+    (v) => g.clip_grad_norm_(new Int32Array(v[0].length) as never, 1),
+  ],
+  [
+    'a forwarding Proxy of a Float32Array',
+    TypeError,
+    /^parameters\[0\]: .*only looks like a Float32Array \(a Proxy/,
+    (v) => g.clip_grad_norm_([new Proxy(v[0], {}), v[1]] as never, 1),
+  ],
+  [
+    'a Proxy as a .grad',
+    TypeError,
+    /^parameters\[1\]\.grad: .*only looks like a Float/,
+    (v) => g.clip_grad_norm_([v[0], { grad: new Proxy(v[1], {}) }] as never, 1),
+  ],
 ];
 
 describe('bad input (SPEC §5)', () => {
@@ -224,6 +272,26 @@ describe('bad input (SPEC §5)', () => {
     await expect(g.clipGradNormAsync(valid, -1)).rejects.toBeInstanceOf(RangeError);
     await expect(g.getTotalNormAsync(valid, { normType: 'x' as never })).rejects.toBeInstanceOf(RangeError);
     await expect(g.clipGradValueAsync(valid, Number.NaN)).rejects.toThrow(/^clipValue: /);
+  });
+
+  it('async variants refuse a gradient on a resizable ArrayBuffer (it could shrink under the work), before any work', async () => {
+    const valid = validGrads();
+    const before = valid.map(bytesOf);
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+    const resizable = new Float32Array(new Resizable(16, { maxByteLength: 64 }));
+    resizable.set([1, 2, 3, 4]);
+    const message = /^parameters\[2\]: its ArrayBuffer is resizable/;
+    await expect(g.clipGradNormAsync([...valid, resizable], 1e-3)).rejects.toThrow(message);
+    await expect(g.clipGradValueAsync([...valid, resizable], 1e-3)).rejects.toThrow(message);
+    await expect(g.getTotalNormAsync([...valid, { grad: resizable }])).rejects.toThrow(
+      /^tensors\[2\]\.grad: its ArrayBuffer is resizable/,
+    );
+    valid.forEach((a, i) => {
+      expect(bytesOf(a)).toEqual(before[i]);
+    });
+    expect([...resizable]).toEqual([1, 2, 3, 4]);
+    // The synchronous functions have no work in flight, so they take it.
+    expect(g.get_total_norm([resizable])).toBe(Math.sqrt(30));
   });
 
   it('SharedArrayBuffer-backed gradients are clipped like any other', () => {

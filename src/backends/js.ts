@@ -1,8 +1,11 @@
+import { isF32, lengthOf } from '../intrinsics.js';
 import { type Backend, BLOCK, type GradArray, LANES, ReduceOp } from './backend.js';
 
 /**
  * The reference implementation of SPEC §6. Native and wasm must match it bit for bit
  * for p ∈ {1, 2, ±inf, 0}; read their kernels as translations of this file.
+ * Arrays are only indexed (which no user code can intercept on a real typed array) and their
+ * lengths come from the engine's accessor, never from a `length` property a subclass may define.
  */
 
 const lanes = new Float64Array(LANES);
@@ -25,7 +28,7 @@ const powTerm: Term = (x, p) => Math.abs(x) ** p;
 
 /** Σ term(x·s) with element i in lane i mod 32 of its block, blocks summed in order. */
 function blockedSum(a: GradArray, term: Term, p: number, s: number): number {
-  const n = a.length;
+  const n = lengthOf(a);
   let partial = 0;
   for (let start = 0; start < n; start += BLOCK) {
     const end = Math.min(n, start + BLOCK);
@@ -39,7 +42,8 @@ function blockedSum(a: GradArray, term: Term, p: number, s: number): number {
 
 function maxAbs(a: GradArray): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) {
+  const n = lengthOf(a);
+  for (let i = 0; i < n; i++) {
     const v = Math.abs(a[i]);
     if (v > m) m = v;
     else if (v !== v) return Number.NaN;
@@ -49,7 +53,8 @@ function maxAbs(a: GradArray): number {
 
 function minAbs(a: GradArray): number {
   let m = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < a.length; i++) {
+  const n = lengthOf(a);
+  for (let i = 0; i < n; i++) {
     const v = Math.abs(a[i]);
     if (v < m) m = v;
     else if (v !== v) return Number.NaN;
@@ -59,7 +64,8 @@ function minAbs(a: GradArray): number {
 
 function countNonzero(a: GradArray): number {
   let c = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) c++;
+  const n = lengthOf(a);
+  for (let i = 0; i < n; i++) if (a[i] !== 0) c++;
   return c;
 }
 
@@ -84,15 +90,17 @@ export function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): num
 
 export function scaleInPlace(a: GradArray, coef: number): void {
   // For f32 the product of two f32 values is exact in double, so the store rounds once.
-  const c = a instanceof Float32Array ? Math.fround(coef) : coef;
-  for (let i = 0; i < a.length; i++) a[i] *= c;
+  const c = isF32(a) ? Math.fround(coef) : coef;
+  const n = lengthOf(a);
+  for (let i = 0; i < n; i++) a[i] *= c;
 }
 
 export function clampInPlace(a: GradArray, lo: number, hi: number): void {
-  const f32 = a instanceof Float32Array;
+  const f32 = isF32(a);
   const l = f32 ? Math.fround(lo) : lo;
   const h = f32 ? Math.fround(hi) : hi;
-  for (let i = 0; i < a.length; i++) {
+  const n = lengthOf(a);
+  for (let i = 0; i < n; i++) {
     const x = a[i];
     // Comparisons with NaN are false, so NaN is kept.
     if (x < l) a[i] = l;

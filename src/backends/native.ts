@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { markAsUntransferable } from 'node:worker_threads';
+import { bufferOf, isShared, lengthOf } from '../intrinsics.js';
 import type { Backend, GradArray, ReduceOp } from './backend.js';
 
 /**
@@ -10,12 +12,13 @@ import type { Backend, GradArray, ReduceOp } from './backend.js';
  * registered by src/index.ts, never by the browser/edge entries.
  */
 
-/** A list unpacked by the addon once (see PreparedList in native/binding.cc). */
-type Prepared = { readonly __prepared: unique symbol };
-type ListArg = readonly GradArray[] | Prepared;
+/** Names one of the addon's two unpacked lists (see Instance::slots in native/binding.cc); never reused. */
+type Token = number;
+type ListArg = readonly GradArray[] | Token;
 
 interface Binding {
-  prepare(arrays: readonly GradArray[]): Prepared;
+  /** Unpacks `arrays` in place of the list named `evict` (else the older one); returns its token. */
+  prepare(arrays: readonly GradArray[], evict?: Token): Token;
   reduce(arrays: ListArg, op: number, p: number, scales: Float64Array | null, out: Float64Array): void;
   scale(arrays: ListArg, coef: number): void;
   clamp(arrays: ListArg, lo: number, hi: number): void;
@@ -39,6 +42,10 @@ interface Binding {
 export interface NativeInfo {
   isa: string;
   threads: number;
+  /** The most threads setThreads accepts (kMaxThreads in native/engine.h). */
+  maxThreads: number;
+  /** Pool threads alive in this environment. */
+  poolThreads: number;
   parallelThreshold: number;
   /** Why GRADCLIP_ISA was not honoured, or ''. */
   isaNote: string;
@@ -81,35 +88,75 @@ export function nativeBinding(): Binding {
 }
 
 /**
- * The last list handed to the addon, unpacked. A training loop clips the same arrays every
+ * The last two lists handed to the addon, unpacked. A training loop clips the same arrays every
  * step, and unpacking costs ~0.2 µs per array through Node-API, so a list made of the same
- * arrays with the same lengths reuses it (a detached or resized array has another length).
+ * arrays with the same lengths reuses one. Lengths come from the engine's accessor (lengthOf),
+ * never from a `length` property user code can define, and nothing runs between this check and
+ * the addon's use of the pointers: a detached array reads 0, a shrunk resizable buffer another
+ * length, and either sends the list back to prepare(). The slots hold the arrays themselves
+ * (two lists at most), which keeps their memory alive while the addon keeps pointers into it;
+ * no finalizer is involved, so nothing accumulates in a loop that never yields.
  */
 function preparedLists(b: Binding) {
-  let arrays: readonly GradArray[] = [];
-  let lengths: number[] = [];
-  let handle: Prepared | undefined;
-  return (list: readonly GradArray[]): Prepared => {
-    if (handle && list.length === arrays.length) {
-      let same = true;
-      for (let i = 0; i < list.length; i++) {
-        if (list[i] !== arrays[i] || list[i].length !== lengths[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return handle;
+  type Entry = { arrays: readonly GradArray[]; lengths: number[]; token: Token; used: number };
+  const none = (): Entry => ({ arrays: [], lengths: [], token: 0, used: 0 });
+  const entries: [Entry, Entry] = [none(), none()];
+  let clock = 0;
+  const matches = (entry: Entry, list: readonly GradArray[]): boolean => {
+    const { arrays, lengths } = entry;
+    if (list.length !== arrays.length || list.length === 0) return false;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i] !== arrays[i] || lengthOf(list[i]) !== lengths[i]) return false;
     }
-    handle = b.prepare(list);
-    arrays = list.slice();
-    lengths = list.map((a) => a.length);
-    return handle;
+    return true;
+  };
+  const tokenFor = (list: readonly GradArray[]): Token => {
+    const hit = matches(entries[0], list) ? entries[0] : matches(entries[1], list) ? entries[1] : undefined;
+    if (hit) {
+      hit.used = ++clock;
+      return hit.token;
+    }
+    const k = entries[0].used <= entries[1].used ? 0 : 1;
+    const arrays = list.slice();
+    const lengths = arrays.map(lengthOf);
+    const token = b.prepare(arrays, entries[k].token);
+    entries[k] = { arrays, lengths, token, used: ++clock };
+    return token;
+  };
+  /** Runs `fn` on the unpacked list; if the addon's slots were changed behind our back (a test or bench calling prepare), unpacks again. */
+  return <T>(list: readonly GradArray[], fn: (token: Token) => T): T => {
+    try {
+      return fn(tokenFor(list));
+    } catch (err) {
+      if (!(err instanceof RangeError) || !err.message.includes('stale list token')) throw err;
+      entries[0] = none();
+      entries[1] = none();
+      return fn(tokenFor(list));
+    }
   };
 }
 
+/**
+ * Makes the arrays' memory stay where it is while a libuv thread works on it: every
+ * non-shared ArrayBuffer is marked untransferable (node:worker_threads markAsUntransferable),
+ * so postMessage/structuredClone copy it instead of moving it (Node 20) and
+ * ArrayBuffer.prototype.transfer() throws (newer Node, through V8's detach key). Node has no
+ * way to undo the mark. SharedArrayBuffers cannot be detached or shrunk and are left alone;
+ * resizable ArrayBuffers were refused by the facade.
+ */
+function pinForAsync(arrays: readonly GradArray[]): void {
+  for (const a of arrays) {
+    const buffer = bufferOf(a);
+    if (!isShared(buffer)) markAsUntransferable(buffer);
+  }
+}
+
+/** Bun's markAsUntransferable does not stop ArrayBuffer.prototype.transfer(): there the async calls run on the JS thread. */
+const offThread = !(globalThis as { process?: { versions?: { bun?: string } } }).process?.versions?.bun;
+
 export function loadNative(): Backend {
   const b = loadBinding();
-  const prepared = preparedLists(b);
+  const withList = preparedLists(b);
   const note = b.info().isaNote;
   const backend: Backend = {
     name: 'native',
@@ -119,12 +166,23 @@ export function loadNative(): Backend {
     notes: note ? [`native: ${note}`] : [],
     threads: () => b.info().threads,
     setThreads: (n) => b.setThreads(n),
-    reduce: (arrays, op: ReduceOp, p, scales, out) => b.reduce(prepared(arrays), op, p, scales, out),
-    scale: (arrays, coef) => b.scale(prepared(arrays), coef),
-    clamp: (arrays, lo, hi) => b.clamp(prepared(arrays), lo, hi),
-    reduceAsync: (arrays, op: ReduceOp, p, scales, out) => b.reduceAsync(arrays, op, p, scales, out),
-    scaleAsync: (arrays, coef) => b.scaleAsync(arrays, coef),
-    clampAsync: (arrays, lo, hi) => b.clampAsync(arrays, lo, hi),
+    reduce: (arrays, op: ReduceOp, p, scales, out) => withList(arrays, (t) => b.reduce(t, op, p, scales, out)),
+    scale: (arrays, coef) => withList(arrays, (t) => b.scale(t, coef)),
+    clamp: (arrays, lo, hi) => withList(arrays, (t) => b.clamp(t, lo, hi)),
   };
+  if (offThread) {
+    backend.reduceAsync = (arrays, op: ReduceOp, p, scales, out) => {
+      pinForAsync(arrays);
+      return b.reduceAsync(arrays, op, p, scales, out);
+    };
+    backend.scaleAsync = (arrays, coef) => {
+      pinForAsync(arrays);
+      return b.scaleAsync(arrays, coef);
+    };
+    backend.clampAsync = (arrays, lo, hi) => {
+      pinForAsync(arrays);
+      return b.clampAsync(arrays, lo, hi);
+    };
+  }
   return backend;
 }

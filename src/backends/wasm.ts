@@ -1,3 +1,5 @@
+import { bufferOf, byteOffsetOf, copyInto, isF32, lengthOf, viewOf } from '../intrinsics.js';
+import { env } from '../registry.js';
 import { type Backend, BLOCK, type GradArray, ReduceOp } from './backend.js';
 
 /**
@@ -69,40 +71,44 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
   const simd = preferSimd && modules.simd !== undefined;
   const module = simd ? (modules.simd as WebAssembly.Module) : modules.scalar;
   const { kernels: scratchKernels, base: scratch } = instantiate(module, SCRATCH_BYTES);
-  const scratch32 = new Float32Array(scratchKernels.memory.buffer, scratch, SCRATCH_BYTES / 4);
-  const scratch64 = new Float64Array(scratchKernels.memory.buffer, scratch, SCRATCH_BYTES / 8);
+  const scratchMemory = scratchKernels.memory.buffer;
 
   /**
-   * Runs `kernel(k, ptr, start, n)` over [0, a.length) in pieces of at most `piece` elements:
-   * in place for arrays in a wasm arena, else copied through the scratch region (and copied
-   * back when `writes`). Pieces come in order, so sums keep the block order of SPEC §6.
+   * Runs `kernel(k, ptr, n)` over [0, length) in pieces of at most `piece` elements: in place
+   * for arrays in a GradientBuffer's memory (unless `privateOnly`), else copied through the
+   * scratch region (and copied back when `writes`). Pieces come in order, so sums keep the
+   * block order of SPEC §6. Views are made with the engine's constructors over the array's
+   * buffer: no subclass constructor, getter or species runs here.
    */
   function forPieces(
     a: GradArray,
+    f32: boolean,
     piece: number,
     writes: boolean,
+    privateOnly: boolean,
     kernel: (k: Kernels, ptr: number, n: number) => void,
   ): void {
-    const arena = arenas.get(a.buffer);
-    const f32 = a instanceof Float32Array;
+    const length = lengthOf(a);
+    const arena = privateOnly ? undefined : arenas.get(bufferOf(a));
+    const size = f32 ? 4 : 8;
     if (arena) {
-      const size = f32 ? 4 : 8;
-      for (let start = 0; start < a.length; start += piece) {
-        kernel(arena, a.byteOffset + start * size, Math.min(piece, a.length - start));
+      const offset = byteOffsetOf(a);
+      for (let start = 0; start < length; start += piece) {
+        kernel(arena, offset + start * size, Math.min(piece, length - start));
       }
       return;
     }
-    const view = f32 ? scratch32 : scratch64;
-    for (let start = 0; start < a.length; start += piece) {
-      const n = Math.min(piece, a.length - start);
-      view.set(a.subarray(start, start + n));
+    for (let start = 0; start < length; start += piece) {
+      const n = Math.min(piece, length - start);
+      const window = f32 ? new Float32Array(scratchMemory, scratch, n) : new Float64Array(scratchMemory, scratch, n);
+      copyInto(window, viewOf(a, f32, start, n), 0);
       kernel(scratchKernels, scratch, n);
-      if (writes) a.set(view.subarray(0, n), start);
+      if (writes) copyInto(viewOf(a, f32, start, n), window, 0);
     }
   }
 
   function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): number {
-    const f32 = a instanceof Float32Array;
+    const f32 = isF32(a);
     const chunk = f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8;
     let acc = op === ReduceOp.MinAbs ? Number.POSITIVE_INFINITY : 0;
     let nan = false;
@@ -110,20 +116,22 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
       case ReduceOp.SumAbs:
       case ReduceOp.SumSquares: {
         const squares = op === ReduceOp.SumSquares ? 1 : 0;
-        forPieces(a, BLOCK, false, (k, ptr, n) => {
+        forPieces(a, f32, BLOCK, false, false, (k, ptr, n) => {
           acc += f32 ? k.blockSumF32(ptr, n, squares, s) : k.blockSumF64(ptr, n, squares, s);
         });
         return acc;
       }
       case ReduceOp.SumPow:
-        forPieces(a, BLOCK, false, (k, ptr, n) => {
+        // Math.pow's tables are static data in linear memory, and a GradientBuffer's memory can be
+        // written by anyone holding its ArrayBuffer: general-p sums run on the private instance.
+        forPieces(a, f32, BLOCK, false, true, (k, ptr, n) => {
           acc += f32 ? k.blockSumPowF32(ptr, n, p, s) : k.blockSumPowF64(ptr, n, p, s);
         });
         return acc;
       case ReduceOp.MaxAbs:
       case ReduceOp.MinAbs: {
         const max = op === ReduceOp.MaxAbs;
-        forPieces(a, chunk, false, (k, ptr, n) => {
+        forPieces(a, f32, chunk, false, false, (k, ptr, n) => {
           const r = max
             ? f32
               ? k.maxAbsF32(ptr, n)
@@ -137,7 +145,7 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
         return nan ? Number.NaN : acc;
       }
       case ReduceOp.CountNonzero:
-        forPieces(a, chunk, false, (k, ptr, n) => {
+        forPieces(a, f32, chunk, false, false, (k, ptr, n) => {
           acc += f32 ? k.countNonzeroF32(ptr, n) : k.countNonzeroF64(ptr, n);
         });
         return acc;
@@ -156,9 +164,9 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     },
     scale(arrays, coef) {
       for (const a of arrays) {
-        const f32 = a instanceof Float32Array;
+        const f32 = isF32(a);
         const c = f32 ? Math.fround(coef) : coef;
-        forPieces(a, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, (k, ptr, n) => {
+        forPieces(a, f32, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
           if (f32) k.scaleF32(ptr, n, c);
           else k.scaleF64(ptr, n, c);
         });
@@ -166,8 +174,8 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     },
     clamp(arrays, lo, hi) {
       for (const a of arrays) {
-        const f32 = a instanceof Float32Array;
-        forPieces(a, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, (k, ptr, n) => {
+        const f32 = isF32(a);
+        forPieces(a, f32, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
           if (f32) k.clampF32(ptr, n, Math.fround(lo), Math.fround(hi));
           else k.clampF64(ptr, n, lo, hi);
         });
@@ -202,6 +210,5 @@ export function embeddedModules(simdBase64: string, scalarBase64: string): WasmM
 
 /** GRADCLIP_WASM=scalar forces the non-SIMD module (tests use it to run both). */
 export function preferSimd(): boolean {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return proc?.env?.GRADCLIP_WASM !== 'scalar';
+  return env('GRADCLIP_WASM') !== 'scalar';
 }
