@@ -3,7 +3,7 @@
 // backend choice and once more per forced backend / instruction set, so every path runs.
 // Extra arguments go to vitest (e.g. `npm test -- test/api.test.ts`).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,21 @@ function step(name, command, args, env = {}) {
   console.log(`\n=== ${name} ===`);
   const r = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   results.push({ name, ok: r.status === 0 });
+}
+
+// The adversarial scenarios and the runtime checks run the built package: build it if any source
+// is newer than dist/ (CI's npm ci has just built it; a contributor may have edited since).
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(join(root, dir), { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) t = Math.max(t, statSync(join(e.parentPath ?? e.path, e.name)).mtimeMs);
+  }
+  return t;
+}
+const dist = join(root, 'dist', 'index.js');
+if (!existsSync(dist) || Math.max(newest('src'), newest('assembly')) > statSync(dist).mtimeMs) {
+  step('build (npm run build:js: dist/ is older than src/)', process.execPath, ['scripts/build-wasm.mjs']);
+  step('build: tsup', process.execPath, [join(root, 'node_modules', 'tsup', 'dist', 'cli-default.js')]);
 }
 
 let isas = [];

@@ -1,4 +1,5 @@
 import { type Backend, type GradArray, ReduceOp } from './backends/backend.js';
+import { lengthOf } from './intrinsics.js';
 
 /** One backend reduction the norm computation needs; the driver answers with its partials. */
 export interface ReduceRequest {
@@ -74,7 +75,7 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
   const suspects: number[] = [];
   for (let i = 0; i < n; i++) {
     const s = partials[i];
-    if (arrays[i].length > 0 && (s === Number.POSITIVE_INFINITY || s < UNDERFLOW_GUARD)) suspects.push(i);
+    if (lengthOf(arrays[i]) > 0 && (s === Number.POSITIVE_INFINITY || s < UNDERFLOW_GUARD)) suspects.push(i);
   }
   const exps = new Int32Array(n);
   if (suspects.length > 0) {
@@ -137,7 +138,7 @@ export function* totalNormPlan(arrays: readonly GradArray[], p: number): NormPla
   }
   if (p === Number.NEGATIVE_INFINITY) {
     // An empty tensor has no minimum; it is ignored (torch throws).
-    const nonEmpty = arrays.filter((a) => a.length > 0);
+    const nonEmpty = arrays.filter((a) => lengthOf(a) > 0);
     if (nonEmpty.length === 0) return 0;
     const out = yield { arrays: nonEmpty, op: ReduceOp.MinAbs, p, scales: null };
     let m = Number.POSITIVE_INFINITY;

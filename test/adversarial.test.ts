@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadNative } from '../src/backends/native.js';
+
+/**
+ * The hostile and long-running scenarios of test/adversarial/scenarios.mjs, each in a child
+ * process against the built package (dist/), so that a crash, an abort or a hang fails one test
+ * instead of taking the runner down. They pick their backends themselves, so they run once, in
+ * the automatic-backend pass of `npm test`, not again in the forced-backend passes.
+ */
+
+const root = join(__dirname, '..');
+const built = existsSync(join(root, 'dist', 'index.js'));
+let nativeOk = true;
+try {
+  loadNative();
+} catch {
+  nativeOk = false;
+}
+const once = !process.env.GRADCLIP_BACKEND && built;
+
+function scenario(
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; signal: string | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(root, 'test/adversarial/scenarios.mjs'), ...args], {
+      cwd: root,
+      env: { ...process.env, GRADCLIP_BACKEND: '' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out: out.trim() });
+    });
+  });
+}
+
+async function expectOk(args: string[], timeoutMs?: number): Promise<string> {
+  const { code, signal, out } = await scenario(args, timeoutMs);
+  const last = out.split('\n').at(-1) ?? '';
+  console.log(`[adversarial] ${args.join(' ')}: ${signal ? `killed by ${signal}` : last}`);
+  expect({ code, signal, tail: out.slice(-600) }).toEqual({
+    code: 0,
+    signal: null,
+    tail: expect.stringMatching(/ok: .*$/),
+  });
+  return last;
+}
+
+describe.runIf(once)('adversarial: the native boundary (issue 8)', () => {
+  it.runIf(nativeOk)(
+    'an own length property that outlives a transfer: TypeError, the new owner untouched',
+    async () => {
+      expect(await expectOk(['cache-own-length', 'native'])).toMatch(/detached/);
+    },
+  );
+  it.runIf(nativeOk)('a subclass whose length getter lies: TypeError, the new owner untouched', async () => {
+    await expectOk(['cache-subclass-length', 'native']);
+  });
+  it('a getter that detaches an array read earlier in the same list: TypeError naming it, on every backend', async () => {
+    for (const backend of nativeOk ? ['native', 'wasm', 'js'] : ['wasm', 'js']) {
+      expect(await expectOk(['cache-getter-detaches-other', backend])).toMatch(/parameters\[0\]\.grad/);
+    }
+  });
+  it.runIf(nativeOk)(
+    'async: a resizable buffer is refused; a transfer or postMessage in flight moves nothing',
+    async () => {
+      await expectOk(['async-resizable', 'native']);
+      expect(await expectOk(['async-transfer-gc', 'native'])).toMatch(/clipped/);
+      expect(await expectOk(['async-postmessage', 'native'])).toMatch(/did not change/);
+    },
+  );
+  for (const mode of ['async', 'sync', 'load', 'exit']) {
+    it(`terminating workers that use gradclip (${mode}) never takes the process down`, async () => {
+      await expectOk(['worker-terminate', mode]);
+    });
+  }
+  it.runIf(nativeOk)(
+    'only workers load gradclip: the pool is joined when each goes, no thread outlives it',
+    async () => {
+      await expectOk(['worker-only-unload']);
+    },
+  );
+  it.runIf(nativeOk)(
+    'thread count: capped, trimmed when lowered, and a refused thread only means fewer threads',
+    async () => {
+      expect(await expectOk(['thread-cap'])).toMatch(/RangeError/);
+      expect(await expectOk(['thread-failure'])).toMatch(/no abort/);
+    },
+  );
+});
+
+describe.runIf(once)('adversarial: long runs and a seeded API fuzz (issue 8)', () => {
+  const backends = nativeOk ? ['native', 'wasm', 'js'] : ['wasm', 'js'];
+  for (const backend of backends) {
+    it(`${backend}: RSS stays flat over 100,000 synchronous steps (zero gradient, fresh arrays) and 500 fresh 4 MiB steps`, async () => {
+      expect(await expectOk(['soak', backend], 180_000)).toMatch(/RSS/);
+    });
+    it(`${backend}: 10,000 seeded API calls agree with the js reference; none that threw wrote anything`, async () => {
+      expect(await expectOk(['fuzz', backend], 180_000)).toMatch(/10000 calls/);
+    });
+  }
+});
