@@ -278,6 +278,8 @@ const scenarios = {
 
   // Issue 8.5: thread creation fails (address space limit): the clip runs on fewer threads.
   async 'thread-failure'() {
+    // AddressSanitizer reserves terabytes of address space for its shadow: no ulimit -v fits it.
+    if (process.env.GRADCLIP_ASAN) ok('skipped under AddressSanitizer (no ulimit -v leaves it room), no abort');
     if (backendArg !== 'child') {
       // Re-run under an address-space limit small enough that 200 thread stacks cannot be mapped.
       const r = spawnSync(
@@ -324,7 +326,10 @@ const scenarios = {
     const endRss = rssMB();
     const grew = Math.max(midRss, endRss) - startRss;
     const line = `backend ${g.getBackend().name}: RSS ${startRss.toFixed(0)} MB → ${midRss.toFixed(0)} MB after ${steps} steps (a zero gradient, fresh arrays each step) → ${endRss.toFixed(0)} MB after 500 fresh 4 MiB steps; peak ${peak.toFixed(0)} MB`;
-    if (grew > 96) fail(line);
+    // Under AddressSanitizer every malloc of the process (V8's too, js backend included) goes
+    // through its allocator, which keeps freed memory in quarantine and its own caches: there the
+    // soak looks for memory errors, and the flat-memory bound is the plain run's.
+    if (grew > (process.env.GRADCLIP_ASAN ? 1536 : 96)) fail(line);
     ok(line);
   },
 
