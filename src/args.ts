@@ -104,9 +104,12 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
   }
   // Only now, after the last user code, are the arrays' states read: a getter further down the
   // list may have detached an array taken earlier.
+  const lengths = new Array<number>(out.length);
   for (let k = 0; k < out.length; k++) {
     const a = out[k];
-    if (lengthOf(a) === 0 && isDetachedView(a)) {
+    const n = lengthOf(a);
+    lengths[k] = n;
+    if (n === 0 && isDetachedView(a)) {
       throw new TypeError(`${where(name, (sources[k] >> 1) - 1, (sources[k] & 1) === 1)}: its ArrayBuffer is detached`);
     }
     if (forAsync && isResizable(bufferOf(a))) {
@@ -116,7 +119,23 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
       );
     }
   }
+  // A synchronous call runs no user code from here to its end, so these lengths stay true for it.
+  snapshot = forAsync ? null : out;
+  snapshotLengths = lengths;
   return out;
+}
+
+let snapshot: readonly GradArray[] | null = null;
+let snapshotLengths: readonly number[] = [];
+
+/**
+ * The lengths gradientsOf read for `list`, if `list` is what it returned to the synchronous call
+ * now running (no user code has run since: the facade's synchronous functions read all their
+ * options before the parameters, and call none after). Saves the native backend reading them
+ * again. Never for the async functions, which await between their backend calls.
+ */
+export function lengthsSnapshot(list: readonly GradArray[]): readonly number[] | undefined {
+  return list === snapshot ? snapshotLengths : undefined;
 }
 
 /** `parameters`, `parameters[3]` or `parameters[3].grad`: where an array came from, for an error. */

@@ -20,30 +20,28 @@ function getter<T>(proto: object, key: PropertyKey): Getter<T> {
   return d.get as Getter<T>;
 }
 
-/** `f.call(thisArg)` with `call` captured too, so a patched Function.prototype.call changes nothing. */
+// `call.call(getter, x)` is `getter.call(x)` with Function.prototype.call captured too, so a
+// patched `call` changes nothing. Each accessor has its own call site (no shared helper): a call
+// site that always sees the same getter is inlined by the JIT, a shared one is not.
 const call = Function.prototype.call;
-const uncurry =
-  <T>(f: Getter<T>) =>
-  (self: unknown): T =>
-    call.call(f, self) as T;
+const TAG = getter<string | undefined>(TypedArrayPrototype, Symbol.toStringTag);
+const LENGTH = getter<number>(TypedArrayPrototype, 'length');
+const BYTE_OFFSET = getter<number>(TypedArrayPrototype, 'byteOffset');
+const BUFFER = getter<ArrayBufferLike>(TypedArrayPrototype, 'buffer');
+const AB_BYTE_LENGTH = getter<number>(ArrayBuffer.prototype, 'byteLength');
+const AB_RESIZABLE = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get as
+  | Getter<boolean>
+  | undefined;
+const SAB_BYTE_LENGTH =
+  typeof SharedArrayBuffer === 'function' ? getter<number>(SharedArrayBuffer.prototype, 'byteLength') : undefined;
 
-const tagOf = uncurry(getter<string | undefined>(TypedArrayPrototype, Symbol.toStringTag));
+const tagOf = (x: unknown): string | undefined => call.call(TAG, x) as string | undefined;
 /** Elements in view (0 when detached or out of bounds of a shrunk resizable buffer). */
-export const lengthOf = uncurry(getter<number>(TypedArrayPrototype, 'length')) as (a: ArrayBufferView) => number;
-export const byteOffsetOf = uncurry(getter<number>(TypedArrayPrototype, 'byteOffset')) as (
-  a: ArrayBufferView,
-) => number;
-export const bufferOf = uncurry(getter<ArrayBufferLike>(TypedArrayPrototype, 'buffer')) as (
-  a: ArrayBufferView,
-) => ArrayBufferLike;
-
-const abByteLength = uncurry(getter<number>(ArrayBuffer.prototype, 'byteLength'));
-const abResizable = (() => {
-  const d = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable');
-  return d?.get ? uncurry(d.get as Getter<boolean>) : () => false;
-})();
-const sabByteLength =
-  typeof SharedArrayBuffer === 'function' ? uncurry(getter<number>(SharedArrayBuffer.prototype, 'byteLength')) : null;
+export const lengthOf = (a: ArrayBufferView): number => call.call(LENGTH, a) as number;
+export const byteOffsetOf = (a: ArrayBufferView): number => call.call(BYTE_OFFSET, a) as number;
+export const bufferOf = (a: ArrayBufferView): ArrayBufferLike => call.call(BUFFER, a) as ArrayBufferLike;
+const abByteLength = (b: ArrayBufferLike): number => call.call(AB_BYTE_LENGTH, b) as number;
+const abResizable = (b: ArrayBufferLike): boolean => (AB_RESIZABLE ? (call.call(AB_RESIZABLE, b) as boolean) : false);
 
 /** 'Float32Array', 'Int8Array', ... for a real typed array of any realm; undefined for anything else (Proxies included). */
 export function typedArrayKind(value: unknown): string | undefined {
@@ -63,9 +61,9 @@ export function isF32(a: GradArray): boolean {
 
 /** Whether a buffer is a SharedArrayBuffer (any realm): it can be neither detached nor shrunk. */
 export function isShared(buffer: ArrayBufferLike): boolean {
-  if (sabByteLength === null) return false;
+  if (SAB_BYTE_LENGTH === undefined) return false;
   try {
-    sabByteLength(buffer);
+    call.call(SAB_BYTE_LENGTH, buffer);
     return true;
   } catch {
     return false;

@@ -75,33 +75,38 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
   const suspects: number[] = [];
   for (let i = 0; i < n; i++) {
     const s = partials[i];
-    if (lengthOf(arrays[i]) > 0 && (s === Number.POSITIVE_INFINITY || s < UNDERFLOW_GUARD)) suspects.push(i);
+    if ((s === Number.POSITIVE_INFINITY || s < UNDERFLOW_GUARD) && lengthOf(arrays[i]) > 0) suspects.push(i);
+  }
+  const root = (total: number) => (p === 1 ? total : p === 2 ? Math.sqrt(total) : total ** (1 / p));
+  if (suspects.length === 0) {
+    // The common case: every partial is finite and unscaled (a NaN one makes the sum NaN).
+    let total = 0;
+    for (let i = 0; i < n; i++) total += partials[i];
+    return root(total);
   }
   const exps = new Int32Array(n);
-  if (suspects.length > 0) {
-    const subset = suspects.map((i) => arrays[i]);
-    const extremes = yield { arrays: subset, op: p > 0 ? ReduceOp.MaxAbs : ReduceOp.MinAbs, p, scales: null };
-    const rescale: number[] = [];
-    for (let j = 0; j < subset.length; j++) {
-      const m = extremes[j];
-      // m = 0: the partial is truly 0 (p > 0) or +inf (p < 0); m non-finite: so is the partial.
-      if (m > 0 && m < Number.POSITIVE_INFINITY) rescale.push(j);
-    }
-    if (rescale.length > 0) {
-      const scales = new Float64Array(rescale.length);
-      const again = rescale.map((j, k) => {
-        // 2^-e must itself be a finite double: for subnormal extremes, stop at 2^1022
-        // (the scaled values are then >= 2^-52, far from underflow).
-        const e = Math.max(exponentOf(extremes[j]), -1022);
-        exps[suspects[j]] = e;
-        scales[k] = pow2(-e);
-        return subset[j];
-      });
-      const out = yield { arrays: again, op, p, scales };
-      rescale.forEach((j, k) => {
-        partials[suspects[j]] = out[k];
-      });
-    }
+  const subset = suspects.map((i) => arrays[i]);
+  const extremes = yield { arrays: subset, op: p > 0 ? ReduceOp.MaxAbs : ReduceOp.MinAbs, p, scales: null };
+  const rescale: number[] = [];
+  for (let j = 0; j < subset.length; j++) {
+    const m = extremes[j];
+    // m = 0: the partial is truly 0 (p > 0) or +inf (p < 0); m non-finite: so is the partial.
+    if (m > 0 && m < Number.POSITIVE_INFINITY) rescale.push(j);
+  }
+  if (rescale.length > 0) {
+    const scales = new Float64Array(rescale.length);
+    const again = rescale.map((j, k) => {
+      // 2^-e must itself be a finite double: for subnormal extremes, stop at 2^1022
+      // (the scaled values are then >= 2^-52, far from underflow).
+      const e = Math.max(exponentOf(extremes[j]), -1022);
+      exps[suspects[j]] = e;
+      scales[k] = pow2(-e);
+      return subset[j];
+    });
+    const out = yield { arrays: again, op, p, scales };
+    rescale.forEach((j, k) => {
+      partials[suspects[j]] = out[k];
+    });
   }
 
   // A partial that is still NaN or +∞ after the rescale is exact: a NaN element, or an
@@ -127,8 +132,7 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
     if (partials[i] === 0) continue;
     total += shift === 0 ? partials[i] : partials[i] * (integral ? pow2(shift) : 2 ** shift);
   }
-  const root = p === 1 ? total : p === 2 ? Math.sqrt(total) : total ** (1 / p);
-  return top === 0 ? root : root * pow2(top);
+  return top === 0 ? root(total) : root(total) * pow2(top);
 }
 
 export function* totalNormPlan(arrays: readonly GradArray[], p: number): NormPlan {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { markAsUntransferable } from 'node:worker_threads';
+import { lengthsSnapshot } from '../args.js';
 import { bufferOf, isShared, lengthOf } from '../intrinsics.js';
 import type { Backend, GradArray, ReduceOp } from './backend.js';
 
@@ -90,9 +91,9 @@ export function nativeBinding(): Binding {
 /**
  * The last two lists handed to the addon, unpacked. A training loop clips the same arrays every
  * step, and unpacking costs ~0.2 µs per array through Node-API, so a list made of the same
- * arrays with the same lengths reuses one. Lengths come from the engine's accessor (lengthOf),
- * never from a `length` property user code can define, and nothing runs between this check and
- * the addon's use of the pointers: a detached array reads 0, a shrunk resizable buffer another
+ * arrays with the same lengths reuses one. Lengths come from the engine's accessor (lengthOf, or
+ * the facade's reading of it for the call now running), never from a `length` property user code
+ * can define, and nothing runs between this check and the addon's use of the pointers: a detached array reads 0, a shrunk resizable buffer another
  * length, and either sends the list back to prepare(). The slots hold the arrays themselves
  * (two lists at most), which keeps their memory alive while the addon keeps pointers into it;
  * no finalizer is involved, so nothing accumulates in a loop that never yields.
@@ -105,9 +106,12 @@ function preparedLists(b: Binding) {
   const matches = (entry: Entry, list: readonly GradArray[]): boolean => {
     const { arrays, lengths } = entry;
     if (list.length !== arrays.length || list.length === 0) return false;
-    for (let i = 0; i < list.length; i++) {
-      if (list[i] !== arrays[i] || lengthOf(list[i]) !== lengths[i]) return false;
+    const known = lengthsSnapshot(list);
+    if (known) {
+      for (let i = 0; i < list.length; i++) if (list[i] !== arrays[i] || known[i] !== lengths[i]) return false;
+      return true;
     }
+    for (let i = 0; i < list.length; i++) if (list[i] !== arrays[i] || lengthOf(list[i]) !== lengths[i]) return false;
     return true;
   };
   const tokenFor = (list: readonly GradArray[]): Token => {
@@ -118,7 +122,7 @@ function preparedLists(b: Binding) {
     }
     const k = entries[0].used <= entries[1].used ? 0 : 1;
     const arrays = list.slice();
-    const lengths = arrays.map(lengthOf);
+    const lengths = (lengthsSnapshot(list) ?? arrays.map(lengthOf)).slice();
     const token = b.prepare(arrays, entries[k].token);
     entries[k] = { arrays, lengths, token, used: ++clock };
     return token;
