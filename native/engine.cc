@@ -30,6 +30,8 @@ TensorList::TensorList(std::vector<TensorView> views) : views_(std::move(views))
     }
     elements_ += views_[t].length;
   }
+  one_block_each_ = blocks_.size() == views_.size();
+  for (const TensorView& v : views_) one_block_each_ = one_block_each_ && v.length > 0 && v.length <= kBlock;
 }
 
 template <class Fn>
@@ -79,7 +81,12 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
   const auto& blocks = list.blocks();
   const TensorView* ts = list.views().data();
   const std::size_t n = list.size();
-  std::vector<double> results(blocks.size());
+  // When every tensor is exactly one block, a block's result is its tensor's partial (0 + r, max(0, r),
+  // min(inf, r) are r itself, NaN included), so it is written to `out` directly: no per-block buffer
+  // and no combine pass, which lists of many small tensors would otherwise pay per tensor.
+  const bool direct = list.one_block_each();
+  std::vector<double> results(direct ? 0 : blocks.size());
+  double* dest = direct ? out : results.data();
   for_blocks(list, [&](std::size_t b) {
     const auto& blk = blocks[b];
     const TensorView& t = ts[blk.tensor];
@@ -106,8 +113,9 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
         case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f32(x, blk.length)); break;
       }
     }
-    results[b] = r;
+    dest[b] = r;
   });
+  if (direct) return;
   // Combine block results per tensor, blocks in order (the same as js.ts).
   for (std::size_t i = 0; i < n; ++i) out[i] = op == Op::MinAbs ? INFINITY : 0.0;
   for (std::size_t b = 0; b < blocks.size(); ++b) {

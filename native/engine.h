@@ -33,11 +33,14 @@ class TensorList {
   const std::vector<Block>& blocks() const { return blocks_; }
   std::size_t size() const { return views_.size(); }
   std::size_t elements() const { return elements_; }
+  // Every tensor is exactly one block (block i is tensor i).
+  bool one_block_each() const { return one_block_each_; }
 
  private:
   std::vector<TensorView> views_;
   std::vector<Block> blocks_;
   std::size_t elements_ = 0;
+  bool one_block_each_ = true;
 };
 
 // The most threads one engine uses: the kernels are memory-bound, so threads beyond the cores

@@ -104,7 +104,8 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
   }
   // Only now, after the last user code, are the arrays' states read: a getter further down the
   // list may have detached an array taken earlier.
-  const lengths = new Array<number>(out.length);
+  // A typed array: `new Array(n)` past ~100K elements is a dictionary, slow to fill.
+  const lengths = new Float64Array(out.length);
   for (let k = 0; k < out.length; k++) {
     const a = out[k];
     const n = lengthOf(a);
@@ -126,7 +127,7 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
 }
 
 let snapshot: readonly GradArray[] | null = null;
-let snapshotLengths: readonly number[] = [];
+let snapshotLengths: Float64Array = new Float64Array(0);
 
 /**
  * The lengths gradientsOf read for `list`, if `list` is what it returned to the synchronous call
@@ -134,7 +135,7 @@ let snapshotLengths: readonly number[] = [];
  * options before the parameters, and call none after). Saves the native backend reading them
  * again. Never for the async functions, which await between their backend calls.
  */
-export function lengthsSnapshot(list: readonly GradArray[]): readonly number[] | undefined {
+export function lengthsSnapshot(list: readonly GradArray[]): Float64Array | undefined {
   return list === snapshot ? snapshotLengths : undefined;
 }
 

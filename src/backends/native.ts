@@ -99,7 +99,7 @@ export function nativeBinding(): Binding {
  * no finalizer is involved, so nothing accumulates in a loop that never yields.
  */
 function preparedLists(b: Binding) {
-  type Entry = { arrays: readonly GradArray[]; lengths: number[]; token: Token; used: number };
+  type Entry = { arrays: readonly GradArray[]; lengths: ArrayLike<number>; token: Token; used: number };
   const none = (): Entry => ({ arrays: [], lengths: [], token: 0, used: 0 });
   const entries: [Entry, Entry] = [none(), none()];
   let clock = 0;
@@ -122,7 +122,7 @@ function preparedLists(b: Binding) {
     }
     const k = entries[0].used <= entries[1].used ? 0 : 1;
     const arrays = list.slice();
-    const lengths = (lengthsSnapshot(list) ?? arrays.map(lengthOf)).slice();
+    const lengths = lengthsSnapshot(list)?.slice() ?? Float64Array.from(arrays, lengthOf);
     const token = b.prepare(arrays, entries[k].token);
     entries[k] = { arrays, lengths, token, used: ++clock };
     return token;
