@@ -457,21 +457,19 @@ napi_value Init(napi_env env, napi_value exports) {
     auto inst = std::make_unique<Instance>();
     check(napi_set_instance_data(env, inst.get(), finalize_instance, nullptr), "napi_set_instance_data");
     inst.release();
-    const napi_property_descriptor methods[] = {
-        {"prepare", nullptr, Prepare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"scale", nullptr, Scale, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"clamp", nullptr, Clamp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"reduceAsync", nullptr, ReduceAsync, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"scaleAsync", nullptr, ScaleAsync, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"clampAsync", nullptr, ClampAsync, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"setParallelThreshold", nullptr, SetParallelThreshold, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-        {"probeRead", nullptr, ProbeRead, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    const std::pair<const char*, napi_callback> entries[] = {
+        {"prepare", Prepare},        {"reduce", Reduce},
+        {"scale", Scale},            {"clamp", Clamp},
+        {"reduceAsync", ReduceAsync}, {"scaleAsync", ScaleAsync},
+        {"clampAsync", ClampAsync},  {"info", Info},
+        {"setThreads", SetThreads},  {"setIsa", SetIsa},
+        {"setParallelThreshold", SetParallelThreshold}, {"probeRead", ProbeRead},
     };
-    check(napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods), "napi_define_properties");
+    std::vector<napi_property_descriptor> methods;
+    for (const auto& [name, fn] : entries) {
+      methods.push_back({name, nullptr, fn, nullptr, nullptr, nullptr, napi_enumerable, nullptr});
+    }
+    check(napi_define_properties(env, exports, methods.size(), methods.data()), "napi_define_properties");
     return exports;
   });
 }

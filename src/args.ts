@@ -55,8 +55,13 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
   const out: GradArray[] = [];
   // (list index + 1) * 2 + (1 if the array came from a .grad): enough to name it in an error.
   const sources: number[] = [];
+  // An array that stood at this place in the previous call's result is a Float32Array/Float64Array
+  // for good (an object's internal slots never change), so a training loop's repeated list skips the
+  // brand check; only its length, which can change, is read again below.
+  const known = previous;
+  const isGrad = (x: unknown): x is GradArray => x === known[out.length] || isGradArray(x);
   const take = (item: unknown, index: number): void => {
-    if (isGradArray(item)) {
+    if (isGrad(item)) {
       out.push(item);
       sources.push((index + 1) * 2);
       return;
@@ -65,7 +70,7 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
     if (!isParameterLike(item)) throw notAGradArray(item, where(name, index, false), ITEM);
     const g = item.grad;
     if (g === null || g === undefined) return;
-    if (!isGradArray(g)) throw notAGradArray(g, where(name, index, true), GRAD);
+    if (!isGrad(g)) throw notAGradArray(g, where(name, index, true), GRAD);
     out.push(g);
     sources.push((index + 1) * 2 + 1);
   };
@@ -75,15 +80,7 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
     throw notAGradArray(parameters, name, GRAD);
   } else if (Array.isArray(parameters)) {
     // The common case, indexed: a training loop calls this every step with thousands of tensors.
-    for (let i = 0; i < parameters.length; i++) {
-      const item: unknown = parameters[i];
-      if (isGradArray(item)) {
-        out.push(item);
-        sources.push((i + 1) * 2);
-      } else {
-        take(item, i);
-      }
-    }
+    for (let i = 0; i < parameters.length; i++) take(parameters[i], i);
   } else {
     let iterable = false;
     try {
@@ -104,12 +101,13 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
   }
   // Only now, after the last user code, are the arrays' states read: a getter further down the
   // list may have detached an array taken earlier.
-  // A typed array: `new Array(n)` past ~100K elements is a dictionary, slow to fill.
-  const lengths = new Float64Array(out.length);
+  // Pushed, not preallocated: `new Array(n)` past ~100K elements is a dictionary, slow to fill,
+  // and a typed array costs an allocation that a one-tensor call notices.
+  const lengths: number[] = [];
   for (let k = 0; k < out.length; k++) {
     const a = out[k];
     const n = lengthOf(a);
-    lengths[k] = n;
+    lengths.push(n);
     if (n === 0 && isDetachedView(a)) {
       throw new TypeError(`${where(name, (sources[k] >> 1) - 1, (sources[k] & 1) === 1)}: its ArrayBuffer is detached`);
     }
@@ -120,14 +118,17 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
       );
     }
   }
+  previous = out;
   // A synchronous call runs no user code from here to its end, so these lengths stay true for it.
   snapshot = forAsync ? null : out;
   snapshotLengths = lengths;
   return out;
 }
 
+/** The last result: arrays whose brand is checked (the memory they hold is kept by the native cache anyway). */
+let previous: readonly GradArray[] = [];
 let snapshot: readonly GradArray[] | null = null;
-let snapshotLengths: Float64Array = new Float64Array(0);
+let snapshotLengths: readonly number[] = [];
 
 /**
  * The lengths gradientsOf read for `list`, if `list` is what it returned to the synchronous call
@@ -135,7 +136,7 @@ let snapshotLengths: Float64Array = new Float64Array(0);
  * options before the parameters, and call none after). Saves the native backend reading them
  * again. Never for the async functions, which await between their backend calls.
  */
-export function lengthsSnapshot(list: readonly GradArray[]): Float64Array | undefined {
+export function lengthsSnapshot(list: readonly GradArray[]): readonly number[] | undefined {
   return list === snapshot ? snapshotLengths : undefined;
 }
 
@@ -144,8 +145,9 @@ function where(name: string, index: number, grad: boolean): string {
   return `${index < 0 ? name : `${name}[${index}]`}${grad ? '.grad' : ''}`;
 }
 
+/** An object that is not a typed array and has a `grad` (ArrayBuffer.isView, which reads no property, settles the first). */
 function isParameterLike(value: unknown): value is { grad: unknown } {
-  return typeof value === 'object' && value !== null && typedArrayKind(value) === undefined && 'grad' in value;
+  return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && 'grad' in value;
 }
 
 export function checkNumber(value: unknown, name: string): number {

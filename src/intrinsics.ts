@@ -50,7 +50,9 @@ export function typedArrayKind(value: unknown): string | undefined {
 
 /** A real Float32Array or Float64Array, from any realm, subclass or not; never a Proxy. */
 export function isGradArray(value: unknown): value is GradArray {
-  const tag = typedArrayKind(value);
+  // ArrayBuffer.isView (internal slots, no property read) turns away plain objects cheaply; the tag decides.
+  if (!ArrayBuffer.isView(value)) return false;
+  const tag = tagOf(value);
   return tag === 'Float32Array' || tag === 'Float64Array';
 }
 

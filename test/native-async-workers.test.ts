@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { loadNative, packageRoot } from '../src/backends/native.js';
+import { loadNative, nativeBinding, packageRoot } from '../src/backends/native.js';
 import * as g from '../src/index.js';
 import { normals } from './support/rng.js';
 
@@ -59,6 +59,30 @@ describe.runIf(nativeOk)('native async', () => {
       await expect(g.clipGradNormAsync([a, new Int8Array(2)] as never, 1)).rejects.toThrow(
         /^parameters\[1\]: .*Int8Array/,
       );
+    } finally {
+      g.setBackend(previous);
+    }
+  });
+});
+
+describe.runIf(nativeOk)('native prepared lists', () => {
+  it('another caller of the addon evicting the backend’s unpacked lists costs a re-unpack, never a wrong list', () => {
+    const previous = g.getBackend().name;
+    g.setBackend('native');
+    try {
+      const a = [new Float32Array([3, 4]), new Float64Array([12])];
+      const b = [new Float32Array([1, 1, 1, 1])];
+      expect(g.get_total_norm(a)).toBe(13);
+      expect(g.get_total_norm(b)).toBe(2);
+      const binding = nativeBinding();
+      // Two prepares from elsewhere (the bench does this) replace both slots.
+      const t1 = binding.prepare([new Float32Array([100])]);
+      binding.prepare([new Float32Array([200])], t1);
+      expect(g.get_total_norm(a)).toBe(13);
+      expect(g.get_total_norm(b)).toBe(2);
+      // A token that was evicted is refused by the addon, not served with another list's pointers.
+      const out = new Float64Array(1);
+      expect(() => binding.reduce(t1, 1, 2, null, out)).toThrow(/stale list token/);
     } finally {
       g.setBackend(previous);
     }

@@ -99,7 +99,7 @@ export function nativeBinding(): Binding {
  * no finalizer is involved, so nothing accumulates in a loop that never yields.
  */
 function preparedLists(b: Binding) {
-  type Entry = { arrays: readonly GradArray[]; lengths: ArrayLike<number>; token: Token; used: number };
+  type Entry = { arrays: readonly GradArray[]; lengths: readonly number[]; token: Token; used: number };
   const none = (): Entry => ({ arrays: [], lengths: [], token: 0, used: 0 });
   const entries: [Entry, Entry] = [none(), none()];
   let clock = 0;
@@ -122,22 +122,21 @@ function preparedLists(b: Binding) {
     }
     const k = entries[0].used <= entries[1].used ? 0 : 1;
     const arrays = list.slice();
-    const lengths = lengthsSnapshot(list)?.slice() ?? Float64Array.from(arrays, lengthOf);
+    const lengths = lengthsSnapshot(list)?.slice() ?? arrays.map(lengthOf);
     const token = b.prepare(arrays, entries[k].token);
     entries[k] = { arrays, lengths, token, used: ++clock };
     return token;
   };
-  /** Runs `fn` on the unpacked list; if the addon's slots were changed behind our back (a test or bench calling prepare), unpacks again. */
-  return <T>(list: readonly GradArray[], fn: (token: Token) => T): T => {
-    try {
-      return fn(tokenFor(list));
-    } catch (err) {
-      if (!(err instanceof RangeError) || !err.message.includes('stale list token')) throw err;
-      entries[0] = none();
-      entries[1] = none();
-      return fn(tokenFor(list));
-    }
+  const reset = () => {
+    entries[0] = none();
+    entries[1] = none();
   };
+  return { tokenFor, reset };
+}
+
+/** The addon's answer to a token whose list it no longer has (a test or the bench called prepare). */
+function isStale(err: unknown): boolean {
+  return err instanceof RangeError && err.message.includes('stale list token');
 }
 
 /**
@@ -160,7 +159,7 @@ const offThread = !(globalThis as { process?: { versions?: { bun?: string } } })
 
 export function loadNative(): Backend {
   const b = loadBinding();
-  const withList = preparedLists(b);
+  const { tokenFor, reset } = preparedLists(b);
   const note = b.info().isaNote;
   const backend: Backend = {
     name: 'native',
@@ -170,9 +169,34 @@ export function loadNative(): Backend {
     notes: note ? [`native: ${note}`] : [],
     threads: () => b.info().threads,
     setThreads: (n) => b.setThreads(n),
-    reduce: (arrays, op: ReduceOp, p, scales, out) => withList(arrays, (t) => b.reduce(t, op, p, scales, out)),
-    scale: (arrays, coef) => withList(arrays, (t) => b.scale(t, coef)),
-    clamp: (arrays, lo, hi) => withList(arrays, (t) => b.clamp(t, lo, hi)),
+    // On a stale token (the addon's slots were replaced behind our back), unpack again, once.
+    reduce(arrays, op: ReduceOp, p, scales, out) {
+      try {
+        b.reduce(tokenFor(arrays), op, p, scales, out);
+      } catch (err) {
+        if (!isStale(err)) throw err;
+        reset();
+        b.reduce(tokenFor(arrays), op, p, scales, out);
+      }
+    },
+    scale(arrays, coef) {
+      try {
+        b.scale(tokenFor(arrays), coef);
+      } catch (err) {
+        if (!isStale(err)) throw err;
+        reset();
+        b.scale(tokenFor(arrays), coef);
+      }
+    },
+    clamp(arrays, lo, hi) {
+      try {
+        b.clamp(tokenFor(arrays), lo, hi);
+      } catch (err) {
+        if (!isStale(err)) throw err;
+        reset();
+        b.clamp(tokenFor(arrays), lo, hi);
+      }
+    },
   };
   if (offThread) {
     backend.reduceAsync = (arrays, op: ReduceOp, p, scales, out) => {
