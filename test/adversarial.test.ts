@@ -21,12 +21,19 @@ try {
 }
 const once = !process.env.GRADCLIP_BACKEND && built;
 
+const bun = join(root, 'node_modules', '.bin', 'bun');
+const bunOk = existsSync(bun);
+
 function scenario(
   args: string[],
   timeoutMs = 120_000,
+  runtime: 'node' | 'bun' = 'node',
 ): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(root, 'test/adversarial/scenarios.mjs'), ...args], {
+    const script = join(root, 'test/adversarial/scenarios.mjs');
+    const [cmd, argv] =
+      runtime === 'bun' ? [bun, [script, ...args]] : [process.execPath, ['--expose-gc', script, ...args]];
+    const child = spawn(cmd, argv, {
       cwd: root,
       env: { ...process.env, GRADCLIP_BACKEND: '' },
     });
@@ -45,10 +52,12 @@ function scenario(
   });
 }
 
-async function expectOk(args: string[], timeoutMs?: number): Promise<string> {
-  const { code, signal, out } = await scenario(args, timeoutMs);
+async function expectOk(args: string[], timeoutMs?: number, runtime: 'node' | 'bun' = 'node'): Promise<string> {
+  const { code, signal, out } = await scenario(args, timeoutMs, runtime);
   const last = out.split('\n').at(-1) ?? '';
-  console.log(`[adversarial] ${args.join(' ')}: ${signal ? `killed by ${signal}` : last}`);
+  console.log(
+    `[adversarial] ${runtime === 'bun' ? 'bun ' : ''}${args.join(' ')}: ${signal ? `killed by ${signal}` : last}`,
+  );
   expect({ code, signal, tail: out.slice(-600) }).toEqual({
     code: 0,
     signal: null,
@@ -85,6 +94,13 @@ describe.runIf(once)('adversarial: the native boundary (issue 8)', () => {
       await expectOk(['worker-terminate', mode]);
     });
   }
+  it.runIf(bunOk)(
+    'Bun: terminating workers with native clips in flight (async and sync) never takes the process down',
+    async () => {
+      await expectOk(['worker-terminate', 'async'], 120_000, 'bun');
+      await expectOk(['worker-terminate', 'sync'], 120_000, 'bun');
+    },
+  );
   it.runIf(nativeOk)(
     'only workers load gradclip: the pool is joined when each goes, no thread outlives it',
     async () => {
