@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { b, trainLoop, w } from '../examples/train-loop.js';
+import { torchTimings } from '../src/cli/torch-bench.js';
 import { cliffLoss, descend } from '../src/demo/cliff.js';
 import { Random } from '../src/demo/rng.js';
 import { addingBatch, Rnn, TRIVIAL_MSE } from '../src/demo/rnn.js';
@@ -145,5 +146,100 @@ describe('the gradclip CLI', () => {
     );
     expect(run('--help')).toContain('gradclip demo');
     expect(run('demo', '--help')).toContain('--max-norm');
+  });
+
+  // Issue 15, items 7–9: the CLI under abuse. Usage errors exit 2, failures 1, a closed reader 0.
+  const status = (args: string[], stdout: 'pipe' | number = 'pipe') => {
+    const r = spawnSync(process.execPath, [...cli, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', stdout, 'pipe'],
+      timeout: 60_000,
+    });
+    return { code: r.status, signal: r.signal, err: r.stderr.trim() };
+  };
+
+  it('bounds every size option, says the bounds in --help, and never hangs on an output folder it cannot make', () => {
+    expect(status(['demo', '--seq-len', '100000000', '--steps', '1'])).toEqual({
+      code: 2,
+      signal: null,
+      err: expect.stringMatching(/--seq-len: .* up to 1000/),
+    });
+    expect(status(['demo', '--steps', '1e300'])).toEqual({
+      code: 2,
+      signal: null,
+      err: expect.stringMatching(/--steps: .* up to 100000/),
+    });
+    expect(status(['demo', '--lr', ''])).toMatchObject({ code: 2 });
+    expect(run('demo', '--help')).toMatch(/--seq-len <n> .* 2 to 1000/);
+    expect(status(['demo', 'cliff', '--out', '/proc/gradclip-x'])).toEqual({
+      code: 1,
+      signal: null,
+      err: expect.stringMatching(/--out: cannot create \/proc\/gradclip-x/),
+    });
+    expect(status(['demo', '--out', '/proc/gradclip-x', '--steps', '1'])).toMatchObject({ code: 1, signal: null });
+    const file = join(mkdtempSync(join(tmpdir(), 'gradclip-out-')), 'a-file');
+    writeFileSync(file, '');
+    expect(status(['demo', 'cliff', '--out', join(file, 'sub')])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/is not a folder/),
+    });
+  });
+
+  it('refuses unknown options and missing values with exit status 2, like an unknown command', () => {
+    expect(status(['bench', '--quik'])).toEqual({
+      code: 2,
+      signal: null,
+      err: expect.stringMatching(/unknown option '--quik' for bench/),
+    });
+    expect(status(['info', '--bogus'])).toMatchObject({ code: 2 });
+    expect(status(['demo', 'cliff', '--out'])).toEqual({
+      code: 2,
+      signal: null,
+      err: 'gradclip: --out: missing value',
+    });
+    expect(status(['frobnicate'])).toEqual({
+      code: 2,
+      signal: null,
+      err: expect.stringMatching(/unknown command 'frobnicate'/),
+    });
+  });
+
+  it('a full disk is a one-line error and exit 1; a reader that went away ends it quietly', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      for (const args of [['info', '--json'], ['info']]) {
+        const r = status(args, full);
+        expect(r.code).toBe(1);
+        expect(r.err).toMatch(/^gradclip: cannot write to standard output: ENOSPC/);
+        expect(r.err.split('\n')).toHaveLength(1);
+      }
+    } finally {
+      closeSync(full);
+    }
+    const piped = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" ${cli.join(' ')} info --json | head -c 1 > /dev/null; echo "\${PIPESTATUS[0]}"`],
+      { encoding: 'utf8' },
+    );
+    expect(piped.stdout.trim()).toBe('0');
+    expect(piped.stderr).toBe('');
+  });
+
+  it('PyTorch results are found after any lines a python startup prints first', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'gradclip-python-'));
+    const fake = join(bin, 'python3');
+    writeFileSync(
+      fake,
+      '#!/bin/sh\necho "a sitecustomize hello"\necho \'{"version":"0.0-fake","threads":1,"rows":[]}\'\n',
+    );
+    chmodSync(fake, 0o755);
+    const previous = process.env.PATH;
+    process.env.PATH = `${bin}:${previous}`;
+    try {
+      const got = torchTimings([{ name: '1×1M', sizes: [1 << 20] }], 10);
+      expect(got).toMatchObject({ version: '0.0-fake', python: 'python3' });
+    } finally {
+      process.env.PATH = previous;
+    }
   });
 });

@@ -1,11 +1,18 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLIFF_DEFAULTS, cliffSvg, descend } from '../demo/cliff.js';
 import { TRIVIAL_MSE } from '../demo/rnn.js';
 import { lineChart } from '../demo/svg.js';
 import { DEFAULT_DEMO, type DemoOptions, type RunSummary, train } from '../demo/train.js';
 import { getBackend } from '../registry.js';
 import { fixed, progressBar, table } from './format.js';
+import { prepareOutputDir, print, UsageError } from './io.js';
+
+/**
+ * Upper bounds of the size options: the demo keeps every step of every sequence for
+ * backpropagation through time, so memory grows with seq-len, and time with steps × seq-len.
+ */
+const LIMITS = { steps: 100_000, seqLen: 1000, maxNorm: 1e6, lr: 100, seed: 2 ** 32 - 1 };
 
 export const DEMO_HELP = `gradclip demo [options]        the exploding-gradient problem and its cure
 gradclip demo cliff [options]  the error surface of a two-parameter RNN, with its cliff
@@ -15,11 +22,11 @@ the same seed: plain SGD with a large learning rate and no clipping, then the sa
 clip_grad_norm_. Prints a table per run and writes SVG charts of the loss and gradient norm.
 
 Options:
-  --max-norm <x>   max_norm for clip_grad_norm_ (default ${DEFAULT_DEMO.maxNorm})
-  --lr <x>         SGD learning rate (default ${DEFAULT_DEMO.lr})
-  --steps <n>      training steps per run (default ${DEFAULT_DEMO.steps})
-  --seq-len <n>    sequence length of the adding problem (default ${DEFAULT_DEMO.seqLen})
-  --seed <n>       seed for the weights and the data (default ${DEFAULT_DEMO.seed})
+  --max-norm <x>   max_norm for clip_grad_norm_, > 0 and <= 1e6 (default ${DEFAULT_DEMO.maxNorm})
+  --lr <x>         SGD learning rate, > 0 and <= 100 (default ${DEFAULT_DEMO.lr})
+  --steps <n>      training steps per run, 1 to ${LIMITS.steps} (default ${DEFAULT_DEMO.steps})
+  --seq-len <n>    sequence length of the adding problem, 2 to ${LIMITS.seqLen} (default ${DEFAULT_DEMO.seqLen})
+  --seed <n>       seed for the weights and the data, 0 to 2^32 - 1 (default ${DEFAULT_DEMO.seed})
   --out <dir>      where the SVG charts go (default ./gradclip-demo/)
   --json           print a machine-readable summary instead of the tables
   --help           this text
@@ -43,7 +50,8 @@ function parseOptions(args: string[]): { options: DemoOptions; out: string; json
     const [flag, inline] = arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
     const value = () => {
       const v = inline ?? args[++i];
-      if (v === undefined) throw new RangeError(`${flag}: missing value`);
+      if (v === undefined || (inline === undefined && v.startsWith('--')))
+        throw new UsageError(`${flag}: missing value`);
       return v;
     };
     if (flag in numeric) {
@@ -51,15 +59,25 @@ function parseOptions(args: string[]): { options: DemoOptions; out: string; json
       const v = Number(text);
       const key = numeric[flag];
       const integer = key === 'steps' || key === 'seqLen' || key === 'seed';
-      if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v)) || (key !== 'seed' && v === 0)) {
-        throw new RangeError(`${flag}: expected a ${integer ? 'positive integer' : 'positive number'}, got '${text}'`);
+      const limit = LIMITS[key as keyof typeof LIMITS];
+      if (
+        text.trim() === '' ||
+        !Number.isFinite(v) ||
+        v < 0 ||
+        (integer && !Number.isInteger(v)) ||
+        (key !== 'seed' && v === 0) ||
+        v > limit
+      ) {
+        throw new UsageError(
+          `${flag}: expected a ${integer ? 'positive integer' : 'positive number'} up to ${limit}, got '${text.slice(0, 40)}'`,
+        );
       }
       options[key] = v;
     } else if (flag === '--out') out = value();
     else if (flag === '--json') json = true;
-    else throw new RangeError(`unknown option '${arg}' (see gradclip demo --help)`);
+    else throw new UsageError(`unknown option '${arg.slice(0, 40)}' (see gradclip demo --help)`);
   }
-  if (options.seqLen < 2) throw new RangeError('--seq-len: the adding problem needs at least 2 steps');
+  if (options.seqLen < 2) throw new UsageError('--seq-len: the adding problem needs at least 2 steps');
   return { options, out, json };
 }
 
@@ -82,6 +100,7 @@ const strip = (s: RunSummary) => {
 
 export function runDemo(args: string[]): void {
   const { options, out, json } = parseOptions(args);
+  const dir = prepareOutputDir(out, '--out');
   const started = performance.now();
   const bar = progressBar('training', !json && Boolean(process.stderr.isTTY));
   const total = options.steps * 2;
@@ -92,8 +111,6 @@ export function runDemo(args: string[]): void {
   );
   bar.done();
   const [plain, clipped] = runs;
-  const dir = resolve(out);
-  mkdirSync(dir, { recursive: true });
   const lossPath = join(dir, 'loss.svg');
   const normPath = join(dir, 'grad-norm.svg');
   const label = (s: RunSummary) =>
@@ -131,38 +148,38 @@ export function runDemo(args: string[]): void {
   const seconds = (performance.now() - started) / 1000;
   if (json) {
     const backend = getBackend();
-    process.stdout.write(
-      `${JSON.stringify({ options, backend, seconds, runs: runs.map(strip), charts: [lossPath, normPath] }, null, 2)}\n`,
-    );
+    print(JSON.stringify({ options, backend, seconds, runs: runs.map(strip), charts: [lossPath, normPath] }, null, 2));
     return;
   }
-  console.log(
+  print(
     `gradclip demo — vanilla tanh RNN (hidden ${options.hidden}) on the adding problem, sequence length ${options.seqLen},` +
       `\nbatch ${options.batch}, SGD lr ${options.lr}, ${options.steps} steps, seed ${options.seed}; trivial predictor MSE = 1/6 ≈ 0.167\n`,
   );
-  console.log(
+  print(
     table(
       ['run', 'final loss', 'best loss', 'steps to beat 0.167', 'steps clipped', 'largest grad norm', 'diverged'],
       runs.map(summaryRow),
     ),
   );
-  console.log(`\ncharts:\n  ${lossPath}\n  ${normPath}\n(${seconds.toFixed(1)} s on the ${getBackend().name} backend)`);
+  print(`\ncharts:\n  ${lossPath}\n  ${normPath}\n(${seconds.toFixed(1)} s on the ${getBackend().name} backend)`);
 }
 
 export function runCliff(args: string[]): void {
   let out = './gradclip-demo/';
   let json = false;
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--out') out = args[++i] ?? out;
-    else if (args[i].startsWith('--out=')) out = args[i].slice(6);
+    if (args[i] === '--out') {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError('--out: missing value');
+      out = v;
+    } else if (args[i].startsWith('--out=')) out = args[i].slice(6);
     else if (args[i] === '--json') json = true;
-    else throw new RangeError(`unknown option '${args[i]}' (see gradclip demo --help)`);
+    else throw new UsageError(`unknown option '${args[i].slice(0, 40)}' (see gradclip demo --help)`);
   }
+  const dir = prepareOutputDir(out, '--out');
   const { start, lr, steps, maxNorm } = CLIFF_DEFAULTS;
   const plain = descend(start, lr, steps, null);
   const clipped = descend(start, lr, steps, maxNorm);
-  const dir = resolve(out);
-  mkdirSync(dir, { recursive: true });
   const path = join(dir, 'cliff.svg');
   writeFileSync(path, cliffSvg(plain, clipped, maxNorm, lr));
   const describe = (t: typeof plain) => ({
@@ -174,11 +191,11 @@ export function runCliff(args: string[]): void {
   });
   const summary = { start, lr, steps, maxNorm, runs: [describe(plain), describe(clipped)], chart: path };
   if (json) {
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    print(JSON.stringify(summary, null, 2));
     return;
   }
-  console.log(`gradclip demo cliff — from (w, b) = (${start.join(', ')}), lr ${lr}, ${steps} steps\n`);
-  console.log(
+  print(`gradclip demo cliff — from (w, b) = (${start.join(', ')}), lr ${lr}, ${steps} steps\n`);
+  print(
     table(
       ['run', 'largest grad norm', 'largest step', 'ends at (w, b)', 'final loss'],
       summary.runs.map((r) => [
@@ -190,5 +207,5 @@ export function runCliff(args: string[]): void {
       ]),
     ),
   );
-  console.log(`\nchart:\n  ${path}`);
+  print(`\nchart:\n  ${path}`);
 }

@@ -6,6 +6,7 @@ import { getBackend } from '../index.js';
 import { type Row, runBench, SHAPES, smallCallMicros } from './bench.js';
 import { DEMO_HELP, runCliff, runDemo } from './demo.js';
 import { fixed, progressBar, table } from './format.js';
+import { onlyFlags, print, UsageError } from './io.js';
 import { torchTimings } from './torch-bench.js';
 
 /** `gradclip` command: info, demo, bench. */
@@ -39,10 +40,11 @@ shapes are timed with torch.nn.utils too. --quick: fewer shapes, shorter runs;
 `;
 
 async function bench(args: string[]): Promise<void> {
-  if (args.includes('--help')) {
-    process.stdout.write(BENCH_HELP);
+  if (args.includes('--help') || args.includes('-h')) {
+    print(BENCH_HELP);
     return;
   }
+  onlyFlags(args, ['--quick', '--no-torch', '--json'], 'bench');
   const quick = args.includes('--quick');
   const bar = progressBar('bench');
   const result = await runBench({
@@ -63,10 +65,10 @@ async function bench(args: string[]): Promise<void> {
     small.native = smallCallMicros('native');
   } catch {}
   if (args.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ ...result, smallCallMicros: small, torch }, null, 2)}\n`);
+    print(JSON.stringify({ ...result, smallCallMicros: small, torch }, null, 2));
     return;
   }
-  console.log(`gradclip bench — ${result.env}; medians; probe = plain read pass / read-write pass in this run\n`);
+  print(`gradclip bench — ${result.env}; medians; probe = plain read pass / read-write pass in this run\n`);
   const rows = result.rows.map((r: Row) => [
     r.shape,
     r.op,
@@ -75,15 +77,15 @@ async function bench(args: string[]): Promise<void> {
     fixed(r.gbPerS, 1),
     r.probeRatio === null ? '-' : fixed(r.probeRatio, 2),
   ]);
-  console.log(table(['shape', 'op', 'implementation', 'median ms', 'GB/s', '× probe'], rows));
-  console.log('\nprobes (median ms):');
-  console.log(
+  print(table(['shape', 'op', 'implementation', 'median ms', 'GB/s', '× probe'], rows));
+  print('\nprobes (median ms):');
+  print(
     table(
       ['probe', 'ms'],
       Object.entries(result.probes).map(([k, v]) => [k, fixed(v, 3)]),
     ),
   );
-  console.log(
+  print(
     `\none 1024-element tensor, clip_grad_norm_ end to end: native ${fixed(small.native, 2)} µs, js ${fixed(small.js, 2)} µs (median)`,
   );
   const find = (shape: string, op: string, impl: string) =>
@@ -140,12 +142,12 @@ async function bench(args: string[]): Promise<void> {
     Number.isNaN(small.native) ? undefined : small.native <= 2,
   );
   if (typeof torch === 'string') {
-    console.log(`\nPyTorch: ${torch}`);
+    print(`\nPyTorch: ${torch}`);
   } else {
-    console.log(
+    print(
       `\nPyTorch ${torch.version} (${torch.python}, ${torch.threads} threads), same shapes, median ms, and gradclip native (all threads) speed-up:`,
     );
-    console.log(
+    print(
       table(
         ['shape', 'op', 'torch ms', 'gradclip ms', 'speed-up'],
         torch.rows.map((t) => {
@@ -161,8 +163,8 @@ async function bench(args: string[]): Promise<void> {
       ),
     );
   }
-  console.log('\ngoals (issue 3):');
-  console.log(table(['goal', 'measured', 'target', ''], goals));
+  print('\ngoals (issue 3):');
+  print(table(['goal', 'measured', 'target', ''], goals));
   const wasmGoals: string[][] = [];
   const w = (impl: string) => find('1×16M', 'clip', impl);
   const nat = n1('1×16M', 'clip');
@@ -179,8 +181,8 @@ async function bench(args: string[]): Promise<void> {
       ratio === undefined ? '-' : ratio >= target ? 'met' : 'MISSED',
     ]);
   }
-  console.log('\ngoals (issue 4):');
-  console.log(table(['goal', 'measured', 'target', ''], wasmGoals));
+  print('\ngoals (issue 4):');
+  print(table(['goal', 'measured', 'target', ''], wasmGoals));
 }
 
 /** The smallest module using a v128 instruction: validates only where wasm SIMD is supported. */
@@ -189,6 +191,7 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 function info(args: string[]): void {
+  onlyFlags(args, ['--json'], 'info');
   const backend = getBackend();
   let native: Record<string, unknown> | string;
   try {
@@ -210,20 +213,18 @@ function info(args: string[]): void {
     native,
   };
   if (args.includes('--json')) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    print(JSON.stringify(report, null, 2));
     return;
   }
-  console.log(
-    `backend:    ${backend.name} (${backend.isa}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})`,
-  );
-  console.log(`fallbacks:  ${backend.fallbacks.length ? backend.fallbacks.join('\n            ') : 'none'}`);
-  if (typeof native === 'string') console.log(`native:     unavailable: ${native}`);
+  print(`backend:    ${backend.name} (${backend.isa}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})`);
+  print(`fallbacks:  ${backend.fallbacks.length ? backend.fallbacks.join('\n            ') : 'none'}`);
+  if (typeof native === 'string') print(`native:     unavailable: ${native}`);
   else
-    console.log(
+    print(
       `native:     kernel sets on this CPU: ${(native.supported as string[]).join(', ')}; parallel above ${native.parallelThreshold} elements`,
     );
-  console.log(`wasm SIMD:  ${report.wasmSimd ? 'supported' : 'not supported'} by this runtime`);
-  console.log(
+  print(`wasm SIMD:  ${report.wasmSimd ? 'supported' : 'not supported'} by this runtime`);
+  print(
     `versions:   gradclip ${report.versions.gradclip}, node ${report.versions.node}, v8 ${report.versions.v8}, N-API ${report.versions.napi}; ${report.platform}`,
   );
 }
@@ -239,30 +240,30 @@ function packageVersion(): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
   if (command === 'demo') {
-    if (rest.includes('--help') || rest.includes('-h')) process.stdout.write(DEMO_HELP);
+    if (rest.includes('--help') || rest.includes('-h')) print(DEMO_HELP);
     else if (rest[0] === 'cliff') runCliff(rest.slice(1));
     else runDemo(rest);
   } else if (command === 'bench') await bench(rest);
   else if (command === 'info') {
-    if (rest.includes('--help') || rest.includes('-h')) process.stdout.write(INFO_HELP);
+    if (rest.includes('--help') || rest.includes('-h')) print(INFO_HELP);
     else info(rest);
   } else {
-    process.stderr.write(`gradclip: unknown command '${command}'\n\n${HELP}`);
-    return 2;
+    throw new UsageError(`unknown command '${command.slice(0, 40)}' (see gradclip --help)`);
   }
   return 0;
 }
 
+// Usage errors exit 2, failures 1; see src/cli/io.ts.
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err) => {
     process.stderr.write(`gradclip: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   },
 );

@@ -47,7 +47,13 @@ export function torchTimings(shapes: Shape[], minTimeMs: number): TorchTimings |
       maxBuffer: 1 << 24,
     });
     if (run.status !== 0) return `torch run failed: ${run.stderr.trim().split('\n').at(-1)}`;
-    return { ...JSON.parse(run.stdout), python };
+    // The results are the last line; a startup hook or a warning may print lines before it.
+    const line = run.stdout.trim().split('\n').at(-1) ?? '';
+    try {
+      return { ...JSON.parse(line), python };
+    } catch {
+      return `torch run printed no results (last line: ${line.slice(0, 80)})`;
+    }
   }
   return 'python3 -c "import torch" failed: PyTorch is not installed (Debian: apt-get install python3-torch)';
 }
