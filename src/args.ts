@@ -59,10 +59,9 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
   // for good (an object's internal slots never change), so a training loop's repeated list skips the
   // brand check; only its length, which can change, is read again below.
   const known = previous;
-  const isGrad = (x: unknown): x is GradArray => x === known[out.length] || isGradArray(x);
   const take = (item: unknown, index: number): void => {
-    if (isGrad(item)) {
-      out.push(item);
+    if (item === known[out.length] || isGradArray(item)) {
+      out.push(item as GradArray);
       sources.push((index + 1) * 2);
       return;
     }
@@ -70,8 +69,8 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
     if (!isParameterLike(item)) throw notAGradArray(item, where(name, index, false), ITEM);
     const g = item.grad;
     if (g === null || g === undefined) return;
-    if (!isGrad(g)) throw notAGradArray(g, where(name, index, true), GRAD);
-    out.push(g);
+    if (g !== known[out.length] && !isGradArray(g)) throw notAGradArray(g, where(name, index, true), GRAD);
+    out.push(g as GradArray);
     sources.push((index + 1) * 2 + 1);
   };
   if (isGradArray(parameters) || isParameterLike(parameters)) {
