@@ -1,8 +1,7 @@
 // For Deno and Bun: run from a consumer folder whose node_modules/gradclip is this package.
+// The fixtures are a JSON module, not a file read: Deno then needs no permission at all.
 import * as g from 'gradclip';
 import { runChecks } from './checks.mjs';
+import fixtures from './fixtures.json' with { type: 'json' };
 
-const fixtures = JSON.parse(
-  await (await import('node:fs/promises')).readFile(new URL('./fixtures.json', import.meta.url), 'utf8'),
-);
 console.log(JSON.stringify(await runChecks(g, fixtures)));
