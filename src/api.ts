@@ -1,6 +1,6 @@
 /** The public API, shared by every entry point (src/index.ts, src/browser.ts, src/workerd.ts). */
 
-export { GradientBuffer } from './buffer.js';
+export { type GradDtype, GradientBuffer, type ViewOf } from './buffer.js';
 export {
   clip_grad_norm_,
   clip_grad_value_,

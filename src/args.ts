@@ -38,7 +38,22 @@ function notAGradArray(value: unknown, where: string, expected: string): TypeErr
       `${where}: expected ${expected}, got an object that only looks like a ${seen} (a Proxy or a look-alike); pass the typed array itself`,
     );
   }
-  return new TypeError(`${where}: expected ${expected}, got ${seen}`);
+  const hint = hintFor(value);
+  return new TypeError(`${where}: expected ${expected}, got ${seen}${hint}`);
+}
+
+/** What to do instead, for the values people pass by mistake. */
+function hintFor(value: unknown): string {
+  try {
+    if (typeof value !== 'object' || value === null) return '';
+    const v = value as Record<string, unknown>;
+    if (typeof v.dataSync === 'function' && Array.isArray(v.shape) && typeof v.dtype === 'string') {
+      return ' (a TensorFlow.js Tensor: gradclip works on the gradient memory itself, e.g. tensor.dataSync() on the cpu backend)';
+    }
+  } catch {
+    // a hostile getter: no hint
+  }
+  return '';
 }
 
 const GRAD = 'Float32Array or Float64Array';
@@ -77,6 +92,11 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
     take(parameters, -1);
   } else if (typedArrayKind(parameters) !== undefined) {
     throw notAGradArray(parameters, name, GRAD);
+  } else if (Array.isArray(parameters) && parameters.length > 0 && typeof parameters[0] === 'number') {
+    throw new TypeError(
+      `${name}: expected a gradient array, an object with a grad property, or an iterable of them, got an Array of numbers ` +
+        '(one gradient is a Float32Array or Float64Array: Float32Array.from(x))',
+    );
   } else if (Array.isArray(parameters)) {
     // The common case, indexed: a training loop calls this every step with thousands of tensors.
     for (let i = 0; i < parameters.length; i++) take(parameters[i], i);

@@ -9,18 +9,22 @@ import { activeBackend } from './registry.js';
  * detached. On the native and js backends the views are ordinary arrays over one ArrayBuffer,
  * so code written against GradientBuffer runs unchanged everywhere.
  */
-export class GradientBuffer {
+export type GradDtype = 'float32' | 'float64';
+/** The view type of a dtype: `Float32Array` for 'float32', `Float64Array` for 'float64'. */
+export type ViewOf<D extends GradDtype> = D extends 'float64' ? Float64Array : Float32Array;
+
+export class GradientBuffer<D extends GradDtype = 'float32'> {
   /** One view per requested size, in order; write gradients into these and clip them. */
-  readonly views: GradArray[];
-  readonly dtype: 'float32' | 'float64';
+  readonly views: ViewOf<D>[];
+  readonly dtype: D;
   /** Bytes reserved (views are 64-byte aligned). */
   readonly byteLength: number;
 
-  constructor(sizes: Iterable<number>, options: { dtype?: 'float32' | 'float64' } = {}) {
+  constructor(sizes: Iterable<number>, options: { dtype?: D } = {}) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`options: expected an object like { dtype: 'float32' }, got ${describe(options)}`);
     }
-    const dtype = options.dtype ?? 'float32';
+    const dtype = (options.dtype ?? 'float32') as D;
     if (dtype !== 'float32' && dtype !== 'float64') {
       throw new RangeError(`options.dtype: expected 'float32' or 'float64', got ${describe(dtype)}`);
     }
@@ -44,7 +48,7 @@ export class GradientBuffer {
       ? backend.allocate(total)
       : { buffer: new ArrayBuffer(total), offset: 0 };
     const Ctor = dtype === 'float32' ? Float32Array : Float64Array;
-    this.views = counts.map((n, i) => new Ctor(buffer, offset + offsets[i], n));
+    this.views = counts.map((n, i) => new Ctor(buffer, offset + offsets[i], n) as ViewOf<D>);
     this.dtype = dtype;
     this.byteLength = total;
   }

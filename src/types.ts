@@ -2,9 +2,12 @@ import type { BackendName, GradArray } from './backends/backend.js';
 
 export type { BackendName, GradArray };
 
-/** Anything with a `grad` property, like a torch Parameter. `null`/`undefined` grads are skipped. */
+/**
+ * Anything with a `grad` property, like a torch Parameter. `null`/`undefined` grads are skipped
+ * (an object must still have the property: `{}` is refused at run time, so a misspelt key is caught).
+ */
 export interface ParameterLike {
-  grad: GradArray | null | undefined;
+  grad?: GradArray | null;
 }
 
 /** One gradient array, one parameter-like, or any iterable of them (read exactly once). */
