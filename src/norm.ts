@@ -215,10 +215,19 @@ export function pythonFloat(x: number): string {
   return `${sign}${intPart}.${frac || '0'}`;
 }
 
-/** Thrown when `error_if_nonfinite` is set and the total norm is NaN or ±Infinity; torch's message. */
+const NON_FINITE_BRAND = Symbol.for('gradclip.NonFiniteNormError');
+
+/**
+ * Thrown when `error_if_nonfinite` is set and the total norm is NaN or ±Infinity; torch's message.
+ * `instanceof` recognises one thrown by another copy of gradclip (the ESM and the CommonJS build in
+ * one process) through a Symbol.for brand.
+ */
 export class NonFiniteNormError extends Error {
   readonly totalNorm: number;
   readonly normType: number;
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[NON_FINITE_BRAND] === true;
+  }
   constructor(normType: number, total: number) {
     super(
       `The total norm of order ${pythonFloat(normType)} for gradients from \`parameters\` is non-finite, ` +
@@ -228,6 +237,7 @@ export class NonFiniteNormError extends Error {
     this.name = 'NonFiniteNormError';
     this.totalNorm = total;
     this.normType = normType;
+    Object.defineProperty(this, NON_FINITE_BRAND, { value: true });
   }
 }
 

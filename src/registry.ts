@@ -13,18 +13,50 @@ import type { BackendInfo } from './types.js';
 export type BackendLoader = () => Backend;
 
 const AUTO_ORDER: readonly BackendName[] = ['native', 'wasm', 'js'];
-const loaders = new Map<BackendName, BackendLoader>([['js', () => jsBackend]]);
-const loaded = new Map<BackendName, Backend>();
-const failures = new Map<BackendName, string>();
 
-let active: Backend = jsBackend;
-let fallbacks: string[] = [];
-let requestedThreads: number | undefined;
+/**
+ * The registry's state lives on globalThis under a Symbol.for key, so that two copies of gradclip
+ * in one realm — the ESM and the CommonJS build loaded side by side, or two bundles on a page —
+ * share one backend choice instead of each keeping its own (the dual-package hazard). The first
+ * copy to load registers its loaders and makes the choice; later copies use them.
+ */
+interface RegistryState {
+  loaders: Map<BackendName, BackendLoader>;
+  loaded: Map<BackendName, Backend>;
+  failures: Map<BackendName, string>;
+  active: Backend;
+  fallbacks: string[];
+  requestedThreads: number | undefined;
+  initialized: boolean;
+}
 
+export const REGISTRY_KEY = Symbol.for('gradclip.registry.v1');
+
+function sharedState(): RegistryState {
+  const holder = globalThis as unknown as Record<symbol, RegistryState | undefined>;
+  let state = holder[REGISTRY_KEY];
+  if (!state) {
+    state = {
+      loaders: new Map([['js', () => jsBackend]]),
+      loaded: new Map(),
+      failures: new Map(),
+      active: jsBackend,
+      fallbacks: [],
+      requestedThreads: undefined,
+      initialized: false,
+    };
+    Object.defineProperty(holder, REGISTRY_KEY, { value: state, configurable: true });
+  }
+  return state;
+}
+
+const state = sharedState();
+const { loaders, loaded, failures } = state;
+
+/** Registers a loader, unless another copy of gradclip sharing this state registered one first. */
 export function registerBackend(name: BackendName, loader: BackendLoader): void {
+  if (loaders.has(name)) return;
   loaders.set(name, loader);
-  loaded.delete(name);
-  failures.delete(name);
 }
 
 function tryLoad(name: BackendName): Backend | string {
@@ -40,7 +72,7 @@ function tryLoad(name: BackendName): Backend | string {
   }
   try {
     const backend = loader();
-    if (requestedThreads !== undefined) backend.setThreads(requestedThreads);
+    if (state.requestedThreads !== undefined) backend.setThreads(state.requestedThreads);
     loaded.set(name, backend);
     return backend;
   } catch (err) {
@@ -55,28 +87,29 @@ function selectAuto(skipped: string[]): Backend {
   for (const name of AUTO_ORDER) {
     const got = tryLoad(name);
     if (typeof got !== 'string') {
-      fallbacks = reasons;
-      active = got;
+      state.fallbacks = reasons;
+      state.active = got;
       return got;
     }
     reasons.push(got);
   }
   // js has no failure mode; keep the compiler satisfied.
-  fallbacks = reasons;
-  active = jsBackend;
+  state.fallbacks = reasons;
+  state.active = jsBackend;
   return jsBackend;
 }
 
 export function activeBackend(): Backend {
-  return active;
+  return state.active;
 }
 
 export function getBackend(): BackendInfo {
+  const active = state.active;
   return {
     name: active.name,
     isa: active.isa,
     threads: active.threads(),
-    fallbacks: [...fallbacks, ...(active.notes ?? [])],
+    fallbacks: [...state.fallbacks, ...(active.notes ?? [])],
   };
 }
 
@@ -100,8 +133,8 @@ export function setBackend(name: 'auto' | BackendName): BackendInfo {
     if (other === name) break;
     skipped.push(`${other}: not tried (setBackend('${name}'))`);
   }
-  fallbacks = skipped;
-  active = got;
+  state.fallbacks = skipped;
+  state.active = got;
   return getBackend();
 }
 
@@ -121,7 +154,7 @@ export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
     throw new RangeError(`n: expected an integer from 1 to ${MAX_THREADS}, got ${String(n).slice(0, 40)}`);
   }
-  requestedThreads = n;
+  state.requestedThreads = n;
   for (const backend of loaded.values()) backend.setThreads(n);
 }
 
@@ -141,11 +174,13 @@ export function env(name: string): string | undefined {
 
 /** Chooses the backend at load time from GRADCLIP_BACKEND / GRADCLIP_THREADS, never throwing. */
 export function initialize(): void {
+  if (state.initialized) return; // another copy of gradclip has chosen already
+  state.initialized = true;
   const threads = env('GRADCLIP_THREADS');
   const notes: string[] = [];
   if (threads !== undefined) {
     const n = Number(threads);
-    if (Number.isInteger(n) && n >= 1 && n <= MAX_THREADS) requestedThreads = n;
+    if (Number.isInteger(n) && n >= 1 && n <= MAX_THREADS) state.requestedThreads = n;
     else notes.push(`GRADCLIP_THREADS=${threads.slice(0, 40)} ignored: expected an integer from 1 to ${MAX_THREADS}`);
   }
   const forced = env('GRADCLIP_BACKEND');
@@ -168,6 +203,6 @@ export function initialize(): void {
     // Not loaded: a js or wasm user need not pay for (or be exposed to) the native addon.
     notes.push(`${other}: not used (GRADCLIP_BACKEND=${name})`);
   }
-  fallbacks = notes;
-  active = got;
+  state.fallbacks = notes;
+  state.active = got;
 }

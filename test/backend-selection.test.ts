@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 async function freshImport() {
   vi.resetModules();
+  // The registry's state is shared on globalThis (one choice for every copy of gradclip); a fresh
+  // import here stands for a fresh process, so it starts without it.
+  delete (globalThis as Record<symbol, unknown>)[Symbol.for('gradclip.registry.v1')];
   return import('../src/index.js');
 }
 
@@ -103,4 +106,41 @@ describe('backend selection (SPEC §7)', () => {
     if (forced === 'native' && process.env.GRADCLIP_ISA) expect(g.getBackend().isa).toBe(process.env.GRADCLIP_ISA);
     if (!forced) expect(g.getBackend().fallbacks.every((f) => !f.includes('GRADCLIP_BACKEND'))).toBe(true);
   });
+});
+
+describe('two copies of gradclip in one process (the dual-package hazard)', () => {
+  // The ESM and the CommonJS build of the package, loaded side by side, in both orders.
+  const script = (first: 'esm' | 'cjs') => `
+    const { createRequire } = require('node:module');
+    const req = createRequire(process.cwd() + '/package.json');
+    (async () => {
+      const load = { esm: () => import(process.cwd() + '/dist/index.js'), cjs: async () => req('./dist/index.cjs') };
+      const a = await load['${first}']();
+      const b = await load['${first === 'esm' ? 'cjs' : 'esm'}']();
+      const out = { distinct: a !== b };
+      a.setBackend('js');
+      out.afterSetInA = b.getBackend().name;
+      b.setBackend('wasm');
+      out.afterSetInB = a.getBackend().name;
+      try { b.clip_grad_norm_([new Float64Array([Infinity])], 1, 2, true); } catch (e) {
+        out.crossInstanceof = e instanceof a.NonFiniteNormError && e instanceof b.NonFiniteNormError;
+        out.plainErrorIsNot = !(new Error('x') instanceof a.NonFiniteNormError);
+      }
+      a.setBackend('auto');
+      out.norm = b.clip_grad_norm_([new Float32Array([3, 4])], 1);
+      console.log(JSON.stringify(out));
+    })();`;
+  for (const first of ['esm', 'cjs'] as const) {
+    it(`${first} first: one backend choice, one NonFiniteNormError`, () => {
+      const out = JSON.parse(execFileSync(process.execPath, ['-e', script(first)], { encoding: 'utf8' }));
+      expect(out).toEqual({
+        distinct: true,
+        afterSetInA: 'js',
+        afterSetInB: 'wasm',
+        crossInstanceof: true,
+        plainErrorIsNot: true,
+        norm: 5,
+      });
+    });
+  }
 });
