@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReduceOp } from '../src/backends/backend.js';
 import { jsBackend } from '../src/backends/js.js';
-import { createWasmBackend, embeddedModules } from '../src/backends/wasm.js';
+import { createWasmBackend, embeddedModules, wasmFromImports } from '../src/backends/wasm.js';
 import { scalarWasm, simdWasm } from '../src/backends/wasm-modules.generated.js';
 import * as g from '../src/index.js';
 import { CROSS_SIZES, spreadList } from './support/lists.js';
@@ -149,5 +149,37 @@ describe('GradientBuffer', () => {
     expect(() => new g.GradientBuffer(['3'] as never)).toThrow(/^sizes\[0\]: expected a number/);
     expect(() => new g.GradientBuffer(5 as never)).toThrow(TypeError);
     expect(() => new g.GradientBuffer([1], { dtype: 'float16' as never })).toThrow(/^options\.dtype/);
+  });
+});
+
+describe('wasm modules handed over as imports (workerd, edge-light)', () => {
+  const simd = new WebAssembly.Module(Uint8Array.from(atob(simdWasm), (c) => c.charCodeAt(0)));
+  const scalar = new WebAssembly.Module(Uint8Array.from(atob(scalarWasm), (c) => c.charCodeAt(0)));
+
+  it('compiled modules: the SIMD backend, no note', () => {
+    const b = wasmFromImports(simd, scalar);
+    expect(b.isa).toBe('simd128');
+    expect(b.notes ?? []).toEqual([]);
+  });
+
+  it('bytes instead of a module: a TypeError that names the CompiledWasm rule', () => {
+    expect(() => wasmFromImports(simdWasm, scalar)).toThrow(
+      /arrived as String, not as WebAssembly\.Module.*CompiledWasm/,
+    );
+    expect(() => wasmFromImports(simd, new ArrayBuffer(8))).toThrow(/arrived as ArrayBuffer/);
+  });
+
+  it('a SIMD module that cannot be instantiated: the scalar one, and a note saying why', () => {
+    // A module that imports something gradclip does not provide fails at instantiation, as the SIMD
+    // module does in a runtime without wasm SIMD.
+    const needsImport = new WebAssembly.Module(
+      new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 10, 1, 1, 120, 4, 109, 105, 115, 115, 0, 0]),
+    );
+    const b = wasmFromImports(needsImport, scalar);
+    expect(b.isa).toBe('scalar');
+    expect(b.notes?.[0]).toMatch(/^wasm: the SIMD module could not be instantiated \(.+\); using the scalar one$/);
+    const out = new Float64Array(1);
+    b.reduce([new Float32Array([3, 4])], ReduceOp.SumSquares, 2, null, out);
+    expect(out[0]).toBe(25);
   });
 });

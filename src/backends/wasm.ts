@@ -190,6 +190,35 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
   };
 }
 
+/**
+ * The wasm backend from modules a runtime handed over as imports (workerd, edge-light): checks they
+ * are compiled modules (a bundler that loads `.wasm` as bytes gives an ArrayBuffer instead), and
+ * falls back to the scalar module when the SIMD one cannot be instantiated, saying so in
+ * getBackend().fallbacks.
+ */
+export function wasmFromImports(simd: unknown, scalar: unknown): Backend {
+  const isModule = (m: unknown): m is WebAssembly.Module =>
+    typeof WebAssembly !== 'undefined' && m instanceof WebAssembly.Module;
+  if (!isModule(scalar) || !isModule(simd)) {
+    const got = Object.prototype.toString.call(isModule(scalar) ? simd : scalar).slice(8, -1);
+    throw new TypeError(
+      `the imported .wasm files arrived as ${got}, not as WebAssembly.Module: this runtime compiles ` +
+        'wasm only at load, so the bundler must pass .wasm imports through as compiled modules ' +
+        "(Wrangler and Miniflare: a 'CompiledWasm' rule for **/*.wasm, their default), or use gradclip's browser entry",
+    );
+  }
+  try {
+    return createWasmBackend({ simd, scalar }, true);
+  } catch (err) {
+    const backend = createWasmBackend({ scalar }, false);
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      ...backend,
+      notes: [`wasm: the SIMD module could not be instantiated (${why.slice(0, 200)}); using the scalar one`],
+    };
+  }
+}
+
 /** Decodes base64 without Buffer (browsers, Deno, workers). */
 export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   const bin = atob(text);
