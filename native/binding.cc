@@ -10,6 +10,7 @@
 //    destroyed, threads joined, when that environment goes away, before Node unloads the addon.
 #include <node_api.h>
 
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -409,26 +410,17 @@ napi_value Info(napi_env env, napi_callback_info) {
 
 std::size_t count_arg(napi_env env, napi_value v, const char* name) {
   const double x = number(env, v, name);
-  if (!(x >= 0) || x != static_cast<double>(static_cast<long long>(x))) {
-    throw JsError{JsError::Range, std::string(name) + ": expected an integer >= 0"};
-  }
-  return x > 1e18 ? static_cast<std::size_t>(1e18) : static_cast<std::size_t>(x);
+  if (!(x >= 0) || std::floor(x) != x) throw JsError{JsError::Range, std::string(name) + ": expected an integer >= 0"};
+  return x >= 1e18 ? static_cast<std::size_t>(1e18) : static_cast<std::size_t>(x);
 }
 
-napi_value SetThreads(napi_env env, napi_callback_info info) {
+// setThreads(n), setParallelThreshold(n): one count for the engine.
+template <void (Engine::*set)(std::size_t)>
+napi_value SetCount(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     napi_value argv[1];
     args(env, info, argv);
-    instance(env)->engine.set_threads(count_arg(env, argv[0], "n"));
-    return undefined(env);
-  });
-}
-
-napi_value SetParallelThreshold(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[1];
-    args(env, info, argv);
-    instance(env)->engine.set_parallel_threshold(count_arg(env, argv[0], "n"));
+    (instance(env)->engine.*set)(count_arg(env, argv[0], "n"));
     return undefined(env);
   });
 }
@@ -462,8 +454,8 @@ napi_value Init(napi_env env, napi_value exports) {
         {"scale", Scale},            {"clamp", Clamp},
         {"reduceAsync", ReduceAsync}, {"scaleAsync", ScaleAsync},
         {"clampAsync", ClampAsync},  {"info", Info},
-        {"setThreads", SetThreads},  {"setIsa", SetIsa},
-        {"setParallelThreshold", SetParallelThreshold}, {"probeRead", ProbeRead},
+        {"setThreads", SetCount<&Engine::set_threads>},  {"setIsa", SetIsa},
+        {"setParallelThreshold", SetCount<&Engine::set_parallel_threshold>}, {"probeRead", ProbeRead},
     };
     std::vector<napi_property_descriptor> methods;
     for (const auto& [name, fn] : entries) {
