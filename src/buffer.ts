@@ -1,5 +1,4 @@
 import { describe } from './args.js';
-import type { GradArray } from './backends/backend.js';
 import { activeBackend } from './registry.js';
 
 /**
