@@ -169,11 +169,16 @@ function answer(request: ReduceRequest, backend: Backend): Float64Array {
   return out;
 }
 
+/** NaN as one value: a NaN total's sign and payload depend on the hardware that made it. */
+function canonical(total: number): number {
+  return total === total ? total : Number.NaN;
+}
+
 export function totalNorm(arrays: readonly GradArray[], p: number, backend: Backend): number {
   const plan = totalNormPlan(arrays, p);
   let step = plan.next();
   while (!step.done) step = plan.next(answer(step.value, backend));
-  return step.value;
+  return canonical(step.value);
 }
 
 /** totalNorm with the reductions run off the JS thread where the backend can. */
@@ -191,7 +196,7 @@ export async function totalNormAsync(arrays: readonly GradArray[], p: number, ba
     }
     step = plan.next(out);
   }
-  return step.value;
+  return canonical(step.value);
 }
 
 /** A float as Python's repr prints it: 2.0, 0.5, inf, 1e-07, 1e+16. */

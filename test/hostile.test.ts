@@ -153,3 +153,15 @@ describe(`hostile inputs on the ${backend} backend`, () => {
     expect(g.get_total_norm(gb.views)).toBe(0);
   });
 });
+
+describe(`a NaN total on the ${backend} backend`, () => {
+  it('is the canonical quiet NaN, whichever NaN the hardware made (multi-block arrays, negative NaNs)', () => {
+    const a = new Float32Array(3 * 65536 + 5).fill(0.5);
+    new Uint32Array(a.buffer)[70000] = 0xffc00000; // -NaN
+    new Uint32Array(a.buffer)[150000] = 0x7fc12345;
+    const bits = (x: number) => new Uint32Array(new Float64Array([x]).buffer).join(' ');
+    for (const p of [2, 1, 3, 'inf', -1] as const) {
+      expect(bits(g.get_total_norm([a], p)), `p=${p}`).toBe('0 2146959360'); // 0x7ff8000000000000
+    }
+  });
+});
