@@ -207,12 +207,20 @@ napi_value Prepare(napi_env env, napi_callback_info info) {
   });
 }
 
-napi_value Reduce(napi_env env, napi_callback_info info) {
+// The synchronous list calls: N arguments, the first a list or a token, unpacked here.
+template <std::size_t N, class F>
+napi_value list_call(napi_env env, napi_callback_info info, F&& body) {
   return guarded(env, [&] {
-    napi_value argv[5];
+    napi_value argv[N];
     args(env, info, argv);
     TensorList own;
     const TensorList& list = list_arg(env, argv[0], &own);
+    return body(list, argv);
+  });
+}
+
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  return list_call<5>(env, info, [&](const TensorList& list, napi_value* argv) {
     const Op op = op_of(env, argv[1]);
     const double p = number(env, argv[2], "p");
     const double* scales = f64_arg(env, argv[3], list.size(), "scales", true);
@@ -223,33 +231,21 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
 }
 
 napi_value Scale(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[2];
-    args(env, info, argv);
-    TensorList own;
-    const TensorList& list = list_arg(env, argv[0], &own);
+  return list_call<2>(env, info, [&](const TensorList& list, napi_value* argv) {
     instance(env)->engine.scale(list, number(env, argv[1], "coef"));
     return undefined(env);
   });
 }
 
 napi_value Clamp(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[3];
-    args(env, info, argv);
-    TensorList own;
-    const TensorList& list = list_arg(env, argv[0], &own);
+  return list_call<3>(env, info, [&](const TensorList& list, napi_value* argv) {
     instance(env)->engine.clamp(list, number(env, argv[1], "lo"), number(env, argv[2], "hi"));
     return undefined(env);
   });
 }
 
 napi_value ProbeRead(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[1];
-    args(env, info, argv);
-    TensorList own;
-    const TensorList& list = list_arg(env, argv[0], &own);
+  return list_call<1>(env, info, [&](const TensorList& list, napi_value*) {
     return make_number(env, static_cast<double>(instance(env)->engine.probe_read(list) & 0xffff));
   });
 }
