@@ -181,8 +181,27 @@ export function extremeAbsRange<T>(ptr: usize, from: i32, n: i32, acc: f64, isMa
   return acc;
 }
 
+/** Stores the canonical quiet NaN of T (0x7fc00000 / 0x7ff8000000000000) at addr (SPEC §6). */
+export function storeCanonicalNaN<T>(addr: usize): void {
+  if (sizeof<T>() == 4) store<u32>(addr, 0x7fc00000);
+  else store<u64>(addr, 0x7ff8000000000000);
+}
+
+/** Rewrites every NaN in [from, n) as the canonical NaN. */
+export function canonicalizeRange<T>(ptr: usize, from: i32, n: i32): void {
+  for (let i = from; i < n; i++) {
+    const v = load<T>(at<T>(ptr, i));
+    if (v != v) storeCanonicalNaN<T>(at<T>(ptr, i));
+  }
+}
+
+/** x *= c; a NaN product (its payload is the engine's choice in wasm) is stored canonical. */
 export function scaleRange<T>(ptr: usize, from: i32, n: i32, c: T): void {
-  for (let i = from; i < n; i++) store<T>(at<T>(ptr, i), load<T>(at<T>(ptr, i)) * c);
+  for (let i = from; i < n; i++) {
+    const r: T = load<T>(at<T>(ptr, i)) * c;
+    if (r != r) storeCanonicalNaN<T>(at<T>(ptr, i));
+    else store<T>(at<T>(ptr, i), r);
+  }
 }
 
 /** x < lo ? lo : x, then > hi ? hi : — NaN stays NaN. */

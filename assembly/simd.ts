@@ -3,7 +3,7 @@
 // (AssemblyScript keeps locals, not arrays, in registers), and combined in registers too, so
 // the kernels never write linear memory they were not asked to; everything else mirrors scalar.ts.
 import { LANES } from './contract';
-import { clampRange, extremeAbsRange, scaleRange } from './common';
+import { canonicalizeRange, clampRange, extremeAbsRange, scaleRange } from './common';
 
 export { blockSumPowF32, blockSumPowF64, countNonzeroF32, countNonzeroF64, heapBase } from './common';
 
@@ -179,26 +179,38 @@ export function minAbsF64(ptr: usize, n: i32): f64 {
   return extremeAbsRange<f64>(ptr, i, n, r, false);
 }
 
-// x *= c in the array's dtype: one rounding per product, as in every backend.
+// x *= c in the array's dtype: one rounding per product, as in every backend. A NaN product's
+// bits are the engine's choice in wasm: the loop ORs a mask of NaN lanes (cheaper than a select per
+// vector, measured), and only when one was made does a second pass store the canonical NaN.
 export function scaleF32(ptr: usize, n: i32, c: f32): void {
   const cv = f32x4.splat(c);
+  let bad = i32x4.splat(0);
   let i: i32 = 0;
   for (; i + 8 <= n; i += 8) {
     const a = ptr + (<usize>i << 2);
-    v128.store(a, f32x4.mul(v128.load(a), cv));
-    v128.store(a + 16, f32x4.mul(v128.load(a + 16), cv));
+    const r0 = f32x4.mul(v128.load(a), cv);
+    const r1 = f32x4.mul(v128.load(a + 16), cv);
+    v128.store(a, r0);
+    v128.store(a + 16, r1);
+    bad = v128.or(bad, v128.or(f32x4.ne(r0, r0), f32x4.ne(r1, r1)));
   }
+  if (v128.any_true(bad)) canonicalizeRange<f32>(ptr, 0, i);
   scaleRange<f32>(ptr, i, n, c);
 }
 
 export function scaleF64(ptr: usize, n: i32, c: f64): void {
   const cv = f64x2.splat(c);
+  let bad = i32x4.splat(0);
   let i: i32 = 0;
   for (; i + 4 <= n; i += 4) {
     const a = ptr + (<usize>i << 3);
-    v128.store(a, f64x2.mul(v128.load(a), cv));
-    v128.store(a + 16, f64x2.mul(v128.load(a + 16), cv));
+    const r0 = f64x2.mul(v128.load(a), cv);
+    const r1 = f64x2.mul(v128.load(a + 16), cv);
+    v128.store(a, r0);
+    v128.store(a + 16, r1);
+    bad = v128.or(bad, v128.or(f64x2.ne(r0, r0), f64x2.ne(r1, r1)));
   }
+  if (v128.any_true(bad)) canonicalizeRange<f64>(ptr, 0, i);
   scaleRange<f64>(ptr, i, n, c);
 }
 

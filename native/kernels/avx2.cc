@@ -17,6 +17,7 @@ struct F32Ops {
   static Vec Abs(Vec v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
   static Vec Max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
   static Vec Min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
+  static Vec Mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
   static Mask NoNaN() { return _mm256_setzero_ps(); }
   static Mask OrNaN(Mask m, Vec v) { return _mm256_or_ps(m, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); }
   static bool AnyNaN(Mask m) { return _mm256_movemask_ps(m) != 0; }
@@ -33,6 +34,7 @@ struct F64Ops {
   static Vec Abs(Vec v) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v); }
   static Vec Max(Vec a, Vec b) { return _mm256_max_pd(a, b); }
   static Vec Min(Vec a, Vec b) { return _mm256_min_pd(a, b); }
+  static Vec Mul(Vec a, Vec b) { return _mm256_mul_pd(a, b); }
   static Mask NoNaN() { return _mm256_setzero_pd(); }
   static Mask OrNaN(Mask m, Vec v) { return _mm256_or_pd(m, _mm256_cmp_pd(v, v, _CMP_UNORD_Q)); }
   static bool AnyNaN(Mask m) { return _mm256_movemask_pd(m) != 0; }

@@ -18,6 +18,7 @@ struct F32Ops {
   static Vec Abs(Vec v) { return _mm512_abs_ps(v); }
   static Vec Max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
   static Vec Min(Vec a, Vec b) { return _mm512_min_ps(a, b); }
+  static Vec Mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
   static Mask NoNaN() { return 0; }
   static Mask OrNaN(Mask m, Vec v) { return m | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
   static bool AnyNaN(Mask m) { return m != 0; }
@@ -34,6 +35,7 @@ struct F64Ops {
   static Vec Abs(Vec v) { return _mm512_abs_pd(v); }
   static Vec Max(Vec a, Vec b) { return _mm512_max_pd(a, b); }
   static Vec Min(Vec a, Vec b) { return _mm512_min_pd(a, b); }
+  static Vec Mul(Vec a, Vec b) { return _mm512_mul_pd(a, b); }
   static Mask NoNaN() { return 0; }
   static Mask OrNaN(Mask m, Vec v) { return m | _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q); }
   static bool AnyNaN(Mask m) { return m != 0; }

@@ -47,7 +47,8 @@ struct KernelTable {
   double (*min_abs_f64)(const double* x, std::size_t n);
   std::uint64_t (*count_nonzero_f32)(const float* x, std::size_t n);
   std::uint64_t (*count_nonzero_f64)(const double* x, std::size_t n);
-  // x *= c in the array's dtype (c already rounded to it): the correctly rounded product.
+  // x *= c in the array's dtype (c already rounded to it): the correctly rounded product; a NaN
+  // product is stored as the canonical quiet NaN (0x7fc00000 / 0x7ff8000000000000).
   void (*scale_f32)(float* x, std::size_t n, float c);
   void (*scale_f64)(double* x, std::size_t n, double c);
   // x = min(max(x, lo), hi) as `x < lo ? lo : x`, then `x > hi ? hi : x`: NaN stays NaN.

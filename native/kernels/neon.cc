@@ -18,6 +18,7 @@ struct F32Ops {
   // vmaxq/vminq propagate NaN; NaN is tracked separately anyway.
   static Vec Max(Vec a, Vec b) { return vmaxq_f32(a, b); }
   static Vec Min(Vec a, Vec b) { return vminq_f32(a, b); }
+  static Vec Mul(Vec a, Vec b) { return vmulq_f32(a, b); }
   static Mask NoNaN() { return vdupq_n_u32(0); }
   static Mask OrNaN(Mask m, Vec v) { return vorrq_u32(m, vmvnq_u32(vceqq_f32(v, v))); }
   static bool AnyNaN(Mask m) { return vmaxvq_u32(m) != 0; }
@@ -34,6 +35,7 @@ struct F64Ops {
   static Vec Abs(Vec v) { return vabsq_f64(v); }
   static Vec Max(Vec a, Vec b) { return vmaxq_f64(a, b); }
   static Vec Min(Vec a, Vec b) { return vminq_f64(a, b); }
+  static Vec Mul(Vec a, Vec b) { return vmulq_f64(a, b); }
   static Mask NoNaN() { return vdupq_n_u64(0); }
   static Mask OrNaN(Mask m, Vec v) {
     return vorrq_u64(m, veorq_u64(vceqq_f64(v, v), vdupq_n_u64(~0ull)));

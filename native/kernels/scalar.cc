@@ -17,6 +17,7 @@ struct ScalarOps {
   static Vec Abs(Vec v) { return std::fabs(v); }
   static Vec Max(Vec a, Vec b) { return b > a ? b : a; }
   static Vec Min(Vec a, Vec b) { return b < a ? b : a; }
+  static Vec Mul(Vec a, Vec b) { return a * b; }
   static Mask NoNaN() { return false; }
   static Mask OrNaN(Mask m, Vec v) { return m || v != v; }
   static bool AnyNaN(Mask m) { return m; }

@@ -7,7 +7,7 @@
 //   Zero, Set1, Add, Mul, Abs, Store(double*, D), Horizontal(D): the lane tree within one vector
 //   (low half + high half, repeatedly, then lane 0 + lane 1)
 //   F32 / F64: native-width ops for max/min: type Vec of N elements, Load, Store, Set1,
-//     Abs, Max, Min, and a NaN mask: NoNaN(), OrNaN(mask, v), AnyNaN(mask)
+//     Abs, Max, Min, Mul, and a NaN mask: NoNaN(), OrNaN(mask, v), AnyNaN(mask)
 #pragma once
 
 #include <cmath>
@@ -109,9 +109,64 @@ inline void for_each_aligned(T* x, std::size_t n, F f) {
   for (std::size_t i = 0; i < m; ++i) y[i] = f(y[i]);
 }
 
+// The canonical quiet NaN of each dtype (SPEC §6): every NaN a kernel writes has these bits,
+// whatever the hardware would have made of the operands' payloads and signs.
 template <class T>
-void scale(T* x, std::size_t n, T c) {
-  for_each_aligned(x, n, [c](T v) { return v * c; });
+T canonical_nan();
+template <>
+inline float canonical_nan<float>() {
+  const std::uint32_t bits = 0x7fc00000u;
+  float v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+template <>
+inline double canonical_nan<double>() {
+  const std::uint64_t bits = 0x7ff8000000000000ull;
+  double v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+// x *= c. The product's NaNs (a NaN element, inf × 0, or a NaN coefficient) are rewritten as the
+// canonical NaN: the vector loop only ORs an unordered-compare mask of what it stored (free next
+// to the memory traffic), and a second pass over the range runs only when that mask is set.
+template <class O>
+void scale(typename O::T* x, std::size_t n, typename O::T c) {
+  using T = typename O::T;
+  const T nan = canonical_nan<T>();
+  std::size_t head = ((64 - (reinterpret_cast<std::uintptr_t>(x) & 63)) & 63) / sizeof(T);
+  if (head > n) head = n;
+  for (std::size_t i = 0; i < head; ++i) {
+    const T r = x[i] * c;
+    x[i] = r != r ? nan : r;
+  }
+  const typename O::Vec cv = O::Set1(c);
+  typename O::Mask bad = O::NoNaN();
+  std::size_t i = head;
+  for (; i + 2 * O::N <= n; i += 2 * O::N) {
+    const typename O::Vec a = O::Mul(O::Load(x + i), cv);
+    const typename O::Vec b = O::Mul(O::Load(x + i + O::N), cv);
+    O::Store(x + i, a);
+    O::Store(x + i + O::N, b);
+    bad = O::OrNaN(O::OrNaN(bad, a), b);
+  }
+  if (i + O::N <= n) {
+    const typename O::Vec a = O::Mul(O::Load(x + i), cv);
+    O::Store(x + i, a);
+    bad = O::OrNaN(bad, a);
+    i += O::N;
+  }
+  const std::size_t vectorEnd = i;
+  for (; i < n; ++i) {
+    const T r = x[i] * c;
+    x[i] = r != r ? nan : r;
+  }
+  if (O::AnyNaN(bad)) {
+    for (std::size_t k = head; k < vectorEnd; ++k) {
+      if (x[k] != x[k]) x[k] = nan;
+    }
+  }
 }
 
 template <class T>
@@ -147,8 +202,8 @@ KernelTable make_table(const char* isa) {
   t.min_abs_f64 = &extreme_abs<typename V::F64, false>;
   t.count_nonzero_f32 = &count_nonzero<float>;
   t.count_nonzero_f64 = &count_nonzero<double>;
-  t.scale_f32 = &scale<float>;
-  t.scale_f64 = &scale<double>;
+  t.scale_f32 = &scale<typename V::F32>;
+  t.scale_f64 = &scale<typename V::F64>;
   t.clamp_f32 = &clamp<float>;
   t.clamp_f64 = &clamp<double>;
   t.probe_read = &probe_read;

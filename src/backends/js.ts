@@ -1,4 +1,4 @@
-import { isF32, lengthOf } from '../intrinsics.js';
+import { bufferOf, byteOffsetOf, isF32, lengthOf } from '../intrinsics.js';
 import { type Backend, BLOCK, type GradArray, LANES, ReduceOp } from './backend.js';
 
 /**
@@ -88,11 +88,41 @@ export function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): num
   }
 }
 
+// Whether this host stores numbers little-endian (the two 32-bit halves of a float64 follow it).
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Rewrites every NaN element of `a` as the canonical quiet NaN of its dtype (0x7fc00000,
+ * 0x7ff8000000000000) through an integer view: storing a NaN *number* into a float array keeps
+ * whatever bits the engine's current tier produced (V8's JIT tiers, Bun and Chromium differ).
+ */
+export function canonicalizeNaNs(a: GradArray, f32: boolean): void {
+  const n = lengthOf(a);
+  const words = new Uint32Array(bufferOf(a) as ArrayBuffer, byteOffsetOf(a), f32 ? n : 2 * n);
+  for (let i = 0; i < n; i++) {
+    if (a[i] === a[i]) continue;
+    if (f32) {
+      words[i] = 0x7fc00000;
+    } else {
+      words[2 * i] = LITTLE_ENDIAN ? 0 : 0x7ff80000;
+      words[2 * i + 1] = LITTLE_ENDIAN ? 0x7ff80000 : 0;
+    }
+  }
+}
+
 export function scaleInPlace(a: GradArray, coef: number): void {
   // For f32 the product of two f32 values is exact in double, so the store rounds once.
-  const c = isF32(a) ? Math.fround(coef) : coef;
+  const f32 = isF32(a);
+  const c = f32 ? Math.fround(coef) : coef;
   const n = lengthOf(a);
-  for (let i = 0; i < n; i++) a[i] *= c;
+  let nan = false;
+  for (let i = 0; i < n; i++) {
+    const r = a[i] * c;
+    a[i] = r;
+    if (r !== r) nan = true;
+  }
+  // SPEC §6: a NaN product is written as the canonical NaN (a second pass, only when one occurred).
+  if (nan) canonicalizeNaNs(a, f32);
 }
 
 export function clampInPlace(a: GradArray, lo: number, hi: number): void {

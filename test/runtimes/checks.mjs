@@ -78,6 +78,153 @@ function identityCases(g) {
   return failures;
 }
 
+// ---- NaN bits (SPEC §6): every NaN gradclip writes is the canonical quiet NaN of the dtype;
+// an element it does not change keeps its bits. Run many times, past the engines' JIT tiering.
+const F32_NAN = 0x7fc00000;
+const F64_NAN_HI = 0x7ff80000;
+const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function f32From(words) {
+  return new Float32Array(new Uint32Array(words).buffer);
+}
+function f64From(pairs) {
+  // pairs: [hi, lo] words of each element
+  const w = new Uint32Array(pairs.length * 2);
+  pairs.forEach(([hi, lo], i) => {
+    w[2 * i] = LE ? lo : hi;
+    w[2 * i + 1] = LE ? hi : lo;
+  });
+  return new Float64Array(w.buffer);
+}
+const hex = (x) => (x >>> 0).toString(16).padStart(8, '0');
+/** Element i's bits as hex (f32: 8 digits, f64: 16). */
+function bitsAt(a, i) {
+  const w = new Uint32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+  if (a instanceof Float32Array) return hex(w[i]);
+  return LE ? hex(w[2 * i + 1]) + hex(w[2 * i]) : hex(w[2 * i]) + hex(w[2 * i + 1]);
+}
+const CANON32 = hex(F32_NAN);
+const CANON64 = `${hex(F64_NAN_HI)}00000000`;
+
+const ONE32 = 0x3f800000;
+const TWO32 = 0x40000000;
+const INF32 = 0x7f800000;
+const ONE64 = [0x3ff00000, 0];
+const TWO64 = [0x40000000, 0];
+const INF64 = [0x7ff00000, 0];
+
+/**
+ * The NaN cases, each a fresh list per call: [name, make(), call(g, grads), expected bits of every
+ * element ('canon' for the canonical NaN, 'same' for the input's own bits, 'number' for a non-NaN)].
+ */
+const NAN_CASES = [
+  // A NaN total scales everything by NaN: every element becomes the canonical NaN.
+  [
+    'f32 NaN total',
+    () => [f32From([ONE32, 0x7f800001, 0x7fc12345, TWO32])],
+    (g, x) => g.clip_grad_norm_(x, 1),
+    ['canon', 'canon', 'canon', 'canon'],
+  ],
+  [
+    'f64 NaN total',
+    () => [f64From([ONE64, [0x7ff00000, 1], [0x7ff80000, 0x12345], TWO64])],
+    (g, x) => g.clip_grad_norm_(x, 1),
+    ['canon', 'canon', 'canon', 'canon'],
+  ],
+  // p = 0 counts a NaN as nonzero: the total is finite and a NaN element is scaled by a finite coefficient.
+  [
+    'f32 NaN element, finite coefficient',
+    () => [f32From([ONE32, 0xffc12345, TWO32, 0x7f800001])],
+    (g, x) => g.clip_grad_norm_(x, 1, 0),
+    ['number', 'canon', 'number', 'canon'],
+  ],
+  [
+    'f64 NaN element, finite coefficient',
+    () => [f64From([ONE64, [0xfff80000, 0x12345], TWO64, [0x7ff00000, 1]])],
+    (g, x) => g.clip_grad_norm_(x, 1, 0),
+    ['number', 'canon', 'number', 'canon'],
+  ],
+  // max_norm 0 and an infinite norm: the coefficient is 0 and inf × 0 is NaN (x86 makes it negative).
+  [
+    'f32 inf × 0',
+    () => [f32From([INF32, 0xff800000, ONE32])],
+    (g, x) => g.clip_grad_norm_(x, 0, 'inf'),
+    ['canon', 'canon', 'number'],
+  ],
+  [
+    'f64 inf × 0',
+    () => [f64From([INF64, [0xfff00000, 0], ONE64])],
+    (g, x) => g.clip_grad_norm_(x, 0, 'inf'),
+    ['canon', 'canon', 'number'],
+  ],
+  // Clamping leaves a NaN as it is: its bits, signalling or not, are kept.
+  [
+    'f32 clamp keeps NaN bits',
+    () => [f32From([0x7f800001, 0xffc12345, TWO32])],
+    (g, x) => g.clip_grad_value_(x, 1),
+    ['same', 'same', 'number'],
+  ],
+  [
+    'f64 clamp keeps NaN bits',
+    () => [f64From([[0x7ff00000, 1], [0xfff80000, 0x12345], TWO64])],
+    (g, x) => g.clip_grad_value_(x, 1),
+    ['same', 'same', 'number'],
+  ],
+];
+
+/**
+ * Runs every NaN case `iterations` times on each backend (plus one multi-block array with scattered
+ * NaNs) and returns { failures, bits }: bits lists the distinct NaN bit patterns written.
+ */
+export function nanBitsCases(g, backends, iterations = 20000) {
+  const failures = [];
+  const written = new Set();
+  for (const name of backends) {
+    g.setBackend(name);
+    for (const [label, make, call, expected] of NAN_CASES) {
+      const original = make()[0];
+      let failed = false;
+      for (let it = 0; it < iterations && !failed; it++) {
+        const grads = make();
+        call(g, grads);
+        const a = grads[0];
+        for (let i = 0; i < expected.length; i++) {
+          const got = bitsAt(a, i);
+          const nan = a[i] !== a[i];
+          const canon = a instanceof Float32Array ? CANON32 : CANON64;
+          if (nan) written.add(got);
+          const want = expected[i];
+          const ok = want === 'canon' ? got === canon : want === 'same' ? got === bitsAt(original, i) : !nan;
+          if (!ok) {
+            failures.push(
+              `${name} ${label}: call ${it}, element ${i} is ${got} (want ${want === 'canon' ? canon : want === 'same' ? bitsAt(original, i) : 'a number'})`,
+            );
+            failed = true;
+            break;
+          }
+        }
+      }
+    }
+    // Several blocks (and threads on native), NaNs of both signs scattered: all canonical.
+    for (const Ctor of [Float32Array, Float64Array]) {
+      const a = new Ctor(3 * 65536 + 11).fill(0.5);
+      for (const i of [0, 70000, 131072, 196618]) a[i] = Number.NaN;
+      const w = new Uint32Array(a.buffer);
+      if (Ctor === Float32Array) w[70000] = 0xffc00001;
+      else w[2 * 70000 + (LE ? 1 : 0)] = 0xfff80000;
+      g.clip_grad_norm_([a], 1);
+      const canon = Ctor === Float32Array ? CANON32 : CANON64;
+      for (let i = 0; i < a.length; i++) {
+        if (bitsAt(a, i) !== canon) {
+          failures.push(`${name} ${Ctor.name} ${a.length} elements: element ${i} is ${bitsAt(a, i)}`);
+          break;
+        }
+      }
+    }
+  }
+  return { failures, bits: [...written].sort() };
+}
+
 export async function runChecks(g, fixtures) {
   await g.ready;
   const info = g.getBackend();
@@ -97,12 +244,15 @@ export async function runChecks(g, fixtures) {
   buf.views[1].set([3, 4, 0, 0]);
   const zeroCopy = g.clip_grad_norm_(buf.views, 1) === 5 && Math.abs(g.get_total_norm(buf.views) - 1) < 1e-6;
   g.setBackend(before);
+  const nan = nanBitsCases(g, before === 'native' ? ['js', 'wasm', 'native'] : ['js', 'wasm']);
+  g.setBackend(before);
   return {
     backend: info,
     fixtures: { passed, failed: failures.length },
     identity: { cases: 80, failed: identity.length },
     zeroCopy,
-    failures: [...failures, ...identity, ...(zeroCopy ? [] : ['GradientBuffer on wasm'])].slice(0, 20),
-    ok: failures.length === 0 && identity.length === 0 && zeroCopy,
+    nanBits: nan.bits,
+    failures: [...failures, ...identity, ...nan.failures, ...(zeroCopy ? [] : ['GradientBuffer on wasm'])].slice(0, 20),
+    ok: failures.length === 0 && identity.length === 0 && nan.failures.length === 0 && zeroCopy,
   };
 }
