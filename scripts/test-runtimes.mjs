@@ -142,7 +142,7 @@ async function workerd() {
 }
 
 const count = prepare();
-console.log(`runtime checks: ${count} torch fixture cases, 80 wasm-vs-js identity cases, a zero-copy GradientBuffer, NaN bits over 20,000 calls per case and backend`);
+console.log(`runtime checks: ${count} torch fixture cases, 80 wasm-vs-js identity cases, a zero-copy GradientBuffer, NaN bits over 20,000 calls per case and backend, 10,000 live GradientBuffers`);
 const runtimes = [
   ['chromium', chromium],
   // No permission flags at all, and the environment explicitly denied: reading GRADCLIP_* is optional.
@@ -157,7 +157,7 @@ for (const [name, run] of runtimes) {
   if (!wanted(name)) continue;
   try {
     const r = await run();
-    const line = `${r.runtime}: backend ${r.backend?.name}/${r.backend?.isa}, fixtures ${r.fixtures?.passed} passed / ${r.fixtures?.failed} failed, identity ${r.identity?.cases - r.identity?.failed}/${r.identity?.cases}, zero-copy ${r.zeroCopy ? 'ok' : 'FAILED'}, NaN bits written ${(r.nanBits ?? []).join(' ') || 'none'}`;
+    const line = `${r.runtime}: backend ${r.backend?.name}/${r.backend?.isa}, fixtures ${r.fixtures?.passed} passed / ${r.fixtures?.failed} failed, identity ${r.identity?.cases - r.identity?.failed}/${r.identity?.cases}, zero-copy ${r.zeroCopy ? 'ok' : 'FAILED'}, NaN bits written ${(r.nanBits ?? []).join(' ') || 'none'}, ${r.gradientBuffers?.live} live GradientBuffers in ${r.gradientBuffers?.memories} wasm memories`;
     if (r.ok) {
       passed++;
       console.log(`ok   ${line}`);

@@ -3,9 +3,11 @@ import { activeBackend } from './registry.js';
 
 /**
  * Gradient storage for high-throughput loops: one allocation holding a view per parameter.
- * On the wasm backend it lives in WebAssembly memory of its own, so clipping works on it in
- * place with no copy; that memory is sized once and never grows, so the views can never be
- * detached. On the native and js backends the views are ordinary arrays over one ArrayBuffer,
+ * On the wasm backend it lives in WebAssembly memory, so clipping works on it in place with no
+ * copy. Buffers share arenas: each is a wasm memory sized once and never grown (so no view is ever
+ * detached), 16 MiB for the first and doubling up to 1 GiB, with a buffer larger than that in a
+ * memory of its own size; 10,000 small buffers live in one or two memories. Buffers in one arena
+ * share an ArrayBuffer, so `views[i].buffer` also spans other buffers' storage. On the native and js backends the views are ordinary arrays over one ArrayBuffer,
  * so code written against GradientBuffer runs unchanged everywhere.
  */
 export type GradDtype = 'float32' | 'float64';
@@ -43,9 +45,28 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
       total += Math.ceil((n * width) / 64) * 64;
     }
     const backend = activeBackend();
-    const { buffer, offset } = backend.allocate
-      ? backend.allocate(total)
-      : { buffer: new ArrayBuffer(total), offset: 0 };
+    const stats = backend.arenaStats?.();
+    if (stats && total > stats.largest) {
+      throw new RangeError(
+        `sizes: these views need ${total} bytes; one GradientBuffer on the ${backend.name} backend holds at most ` +
+          `${stats.largest} (a wasm32 memory is at most 4 GiB): split the gradients over several buffers`,
+      );
+    }
+    let place: { buffer: ArrayBuffer; offset: number };
+    try {
+      place = backend.allocate ? backend.allocate(total) : { buffer: new ArrayBuffer(total), offset: 0 };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new RangeError(
+        `GradientBuffer: cannot reserve ${total} bytes on the ${backend.name} backend (${why})` +
+          (stats
+            ? `. ${stats.arenas} WebAssembly memories already hold ${stats.bytes} bytes of GradientBuffers, and a ` +
+              'runtime allows only so many (Chromium: about 100): drop the buffers you no longer use, or use ' +
+              'fewer, larger ones (one per model)'
+            : ''),
+      );
+    }
+    const { buffer, offset } = place;
     const Ctor = dtype === 'float32' ? Float32Array : Float64Array;
     this.views = counts.map((n, i) => new Ctor(buffer, offset + offsets[i], n) as ViewOf<D>);
     this.dtype = dtype;

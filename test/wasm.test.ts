@@ -134,6 +134,54 @@ describe('GradientBuffer', () => {
     });
   });
 
+  it('10,000 live small buffers share a couple of wasm memories, each clipped in place, none detached (issue 15.6)', () => {
+    withBackend('wasm', () => {
+      const live: g.GradientBuffer[] = [];
+      for (let i = 0; i < 10000; i++) {
+        const b = new g.GradientBuffer([3 + (i % 97), 4]);
+        b.views[0].fill(i % 7);
+        b.views[1].set([3, 4, 0, 0]);
+        live.push(b);
+      }
+      // Before arenas, each buffer was a memory of its own: Chromium refused the 124th.
+      const memories = new Set(live.map((b) => b.views[0].buffer));
+      expect(memories.size).toBeLessThanOrEqual(2);
+      // Neighbours in one arena never overlap, and every view is still attached and intact.
+      for (let i = 0; i < live.length; i += 37) {
+        const b = live[i];
+        expect(b.views[0].length).toBe(3 + (i % 97));
+        expect(b.views[0].every((v) => v === i % 7)).toBe(true);
+        const total = g.clip_grad_norm_(b.views, 1);
+        expect(total).toBe(Math.sqrt((3 + (i % 97)) * (i % 7) ** 2 + 25));
+        expect(g.get_total_norm(b.views)).toBeLessThanOrEqual(1 + 1e-6);
+      }
+      expect(live[1].views[1][0]).toBe(3);
+    });
+  });
+
+  it('a buffer too big for one wasm memory, or one the runtime refuses, gets gradclip\'s RangeError with the limit', () => {
+    withBackend('wasm', () => {
+      expect(() => new g.GradientBuffer([2 ** 30], { dtype: 'float32' })).toThrow(
+        /^sizes: these views need 4294967296 bytes; one GradientBuffer on the wasm backend holds at most \d+/,
+      );
+      // A runtime out of wasm memories (Chromium after ~100): the engine's refusal, said by gradclip.
+      const Instance = WebAssembly.Instance;
+      new g.GradientBuffer([1 << 20]);
+      try {
+        (WebAssembly as { Instance: unknown }).Instance = function refuse() {
+          throw new RangeError('WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance');
+        };
+        expect(() => new g.GradientBuffer([1 << 28])).toThrow(
+          /^GradientBuffer: cannot reserve 1073741824 bytes on the wasm backend \(gradclip wasm: cannot create a WebAssembly memory \(WebAssembly.Instance\(\): Out of memory.*\)\)\. \d+ WebAssembly memories already hold \d+ bytes/,
+        );
+      } finally {
+        (WebAssembly as { Instance: unknown }).Instance = Instance;
+      }
+      // Small buffers still come from the arena that exists.
+      expect(new g.GradientBuffer([10]).views[0].length).toBe(10);
+    });
+  });
+
   it('on native and js: ordinary arrays over one ArrayBuffer, same API', () => {
     withBackend('js', () => {
       const buf = new g.GradientBuffer([2, 3]);

@@ -55,6 +55,8 @@ export interface Backend {
   scaleAsync?(arrays: readonly GradArray[], coef: number): Promise<void>;
   /** Memory for a GradientBuffer that this backend can work on in place (wasm); others use a plain ArrayBuffer. */
   allocate?(bytes: number): { buffer: ArrayBuffer; offset: number };
+  /** With allocate: the arenas (wasm memories) made, the bytes handed out, the largest one allocation. */
+  arenaStats?(): { arenas: number; bytes: number; largest: number };
   clampAsync?(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
 }
 

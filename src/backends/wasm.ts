@@ -4,7 +4,7 @@ import { type Backend, BLOCK, type GradArray, ReduceOp } from './backend.js';
 
 /**
  * The WebAssembly backend: the AssemblyScript kernels of assembly/ (SIMD or scalar build).
- * Arrays that live in a GradientBuffer's wasm memory are processed in place (zero-copy);
+ * Arrays that live in a GradientBuffer's wasm memory (an arena, see allocate) are processed in place (zero-copy);
  * any other array goes through a fixed scratch region one block at a time, so no call
  * allocates in proportion to the data and no memory ever grows after it is set up —
  * growing a wasm memory would detach every view of it.
@@ -38,22 +38,42 @@ const PAGE = 65536;
 /** One block of float64: the scratch region's size. */
 const SCRATCH_BYTES = BLOCK * 8;
 
+/** A wasm32 memory holds at most 65536 pages (4 GiB). */
+const MAX_PAGES = 65536;
+
 /** Instantiates the kernels with their memory grown, once, to hold `bytes` past the static data. */
 function instantiate(module: WebAssembly.Module, bytes: number): { kernels: Kernels; base: number } {
-  const kernels = new WebAssembly.Instance(module, {
-    env: {
-      abort() {
-        throw new Error('gradclip wasm: abort');
+  let kernels: Kernels;
+  try {
+    kernels = new WebAssembly.Instance(module, {
+      env: {
+        abort() {
+          throw new Error('gradclip wasm: abort');
+        },
       },
-    },
-  }).exports as unknown as Kernels;
+    }).exports as unknown as Kernels;
+  } catch (err) {
+    // V8 refuses a new memory once its address-space budget is spent ("Out of memory: Cannot
+    // allocate Wasm memory for new instance"): said as a RangeError, like a failed grow.
+    throw new RangeError(
+      `gradclip wasm: cannot create a WebAssembly memory (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
   const base = (kernels.heapBase() + 63) & ~63;
-  const needed = Math.ceil((base + bytes) / PAGE) - kernels.memory.buffer.byteLength / PAGE;
+  const pages = Math.ceil((base + bytes) / PAGE);
+  if (pages > MAX_PAGES) {
+    throw new RangeError(
+      `gradclip wasm: ${bytes} bytes do not fit in one WebAssembly memory (at most ${MAX_PAGES * PAGE - base} bytes)`,
+    );
+  }
+  const needed = pages - kernels.memory.buffer.byteLength / PAGE;
   if (needed > 0) {
     try {
       kernels.memory.grow(needed);
-    } catch {
-      throw new RangeError(`gradclip wasm: cannot reserve ${bytes} bytes of WebAssembly memory`);
+    } catch (err) {
+      throw new RangeError(
+        `gradclip wasm: cannot reserve ${bytes} bytes of WebAssembly memory (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
   }
   return { kernels, base };
@@ -65,13 +85,29 @@ const arenas = new WeakMap<ArrayBufferLike, Kernels>();
 export interface WasmBackend extends Backend {
   /** Reserves `bytes` of wasm memory for a GradientBuffer, from `offset`; that memory never grows afterwards. */
   allocate(bytes: number): { buffer: ArrayBuffer; offset: number };
+  arenaStats(): { arenas: number; bytes: number; largest: number };
 }
+
+/**
+ * GradientBuffers share arenas: a wasm memory is sized once when its arena is made and never grows
+ * (growing would detach every view of it), and buffers are carved from it in order. A request that
+ * does not fit in the current arena gets a new one of max(request, next size); sizes double from
+ * 16 MiB to 1 GiB, so a model's worth of small buffers needs a handful of memories (browsers allow
+ * about a hundred live ones) and one buffer per model still gets exactly one memory of its own size.
+ * An arena is collected with the last view into it.
+ */
+const ARENA_FIRST = 16 * 2 ** 20;
+const ARENA_LARGEST = 2 ** 30;
 
 export function createWasmBackend(modules: WasmModules, preferSimd = true): WasmBackend {
   const simd = preferSimd && modules.simd !== undefined;
   const module = simd ? (modules.simd as WebAssembly.Module) : modules.scalar;
   const { kernels: scratchKernels, base: scratch } = instantiate(module, SCRATCH_BYTES);
   const scratchMemory = scratchKernels.memory.buffer;
+  let current: { kernels: Kernels; next: number; end: number } | undefined;
+  let nextArena = ARENA_FIRST;
+  let arenaCount = 0;
+  let handedOut = 0;
 
   /**
    * Runs `kernel(k, ptr, n)` over [0, length) in pieces of at most `piece` elements: in place
@@ -182,11 +218,32 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
       }
     },
     allocate(bytes) {
-      // A memory of its own: other allocations can never grow it and detach the views.
-      const { kernels, base } = instantiate(module, bytes);
+      const size = Math.ceil(bytes / 64) * 64;
+      if (current && current.end - current.next >= size) {
+        const offset = current.next;
+        current.next += size;
+        handedOut += size;
+        return { buffer: current.kernels.memory.buffer as ArrayBuffer, offset };
+      }
+      const capacity = Math.max(size, nextArena);
+      let made: { kernels: Kernels; base: number };
+      try {
+        made = instantiate(module, capacity);
+      } catch (err) {
+        if (capacity === size) throw err;
+        made = instantiate(module, size); // the doubled arena did not fit: try the request alone
+      }
+      arenaCount++;
+      nextArena = Math.min(2 * nextArena, ARENA_LARGEST);
+      const { kernels, base } = made;
       arenas.set(kernels.memory.buffer, kernels);
-      return { buffer: kernels.memory.buffer, offset: base };
+      const arena = { kernels, next: base + size, end: kernels.memory.buffer.byteLength };
+      // Keep carving from whichever arena has more room left.
+      if (!current || arena.end - arena.next > current.end - current.next) current = arena;
+      handedOut += size;
+      return { buffer: kernels.memory.buffer as ArrayBuffer, offset: base };
     },
+    arenaStats: () => ({ arenas: arenaCount, bytes: handedOut, largest: MAX_PAGES * PAGE - scratch }),
   };
 }
 

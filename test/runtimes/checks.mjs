@@ -243,6 +243,22 @@ export async function runChecks(g, fixtures) {
   const buf = new g.GradientBuffer([3, 4]);
   buf.views[1].set([3, 4, 0, 0]);
   const zeroCopy = g.clip_grad_norm_(buf.views, 1) === 5 && Math.abs(g.get_total_norm(buf.views) - 1) < 1e-6;
+  // 10,000 live small GradientBuffers on wasm (issue 15.6: Chromium refused the 124th when each
+  // was a memory of its own), each one clipped in place.
+  const live = [];
+  let liveError = null;
+  try {
+    for (let i = 0; i < 10000; i++) {
+      const b = new g.GradientBuffer([3 + (i % 97), 4]);
+      b.views[1].set([3, 4, 0, 0]);
+      live.push(b);
+    }
+  } catch (err) {
+    liveError = `GradientBuffer ${live.length + 1}: ${err.message}`;
+  }
+  const liveClipped = live.every((b) => g.clip_grad_norm_([b.views[1]], 1) === 5 && b.views[1][0] < 1);
+  const gradientBuffers = { live: live.length, memories: new Set(live.map((b) => b.views[0].buffer)).size };
+  live.length = 0;
   g.setBackend(before);
   const nan = nanBitsCases(g, before === 'native' ? ['js', 'wasm', 'native'] : ['js', 'wasm']);
   g.setBackend(before);
@@ -252,7 +268,21 @@ export async function runChecks(g, fixtures) {
     identity: { cases: 80, failed: identity.length },
     zeroCopy,
     nanBits: nan.bits,
-    failures: [...failures, ...identity, ...nan.failures, ...(zeroCopy ? [] : ['GradientBuffer on wasm'])].slice(0, 20),
-    ok: failures.length === 0 && identity.length === 0 && nan.failures.length === 0 && zeroCopy,
+    gradientBuffers,
+    failures: [
+      ...failures,
+      ...identity,
+      ...nan.failures,
+      ...(zeroCopy ? [] : ['GradientBuffer on wasm']),
+      ...(liveError ? [liveError] : []),
+      ...(liveClipped ? [] : ['a live GradientBuffer was not clipped in place']),
+    ].slice(0, 20),
+    ok:
+      failures.length === 0 &&
+      identity.length === 0 &&
+      nan.failures.length === 0 &&
+      zeroCopy &&
+      liveError === null &&
+      liveClipped,
   };
 }
