@@ -4,6 +4,7 @@
 // memory only where it was asked to (scale, clamp), and nothing written through a
 // GradientBuffer's ArrayBuffer can change what a kernel computes.
 import { LANES } from './contract';
+import { powPos } from './pow';
 
 /** The first usable byte after the module's static data (JS manages memory from here). */
 export function heapBase(): usize {
@@ -130,7 +131,7 @@ export function blockSumScalar<T>(ptr: usize, n: i32, squares: bool, s: f64): f6
 /** Lane k of a block for |x·s|^p: elements k, k + 32, k + 64, ... in increasing order. */
 function laneSumPow<T>(ptr: usize, n: i32, k: i32, p: f64, s: f64): f64 {
   let acc: f64 = 0;
-  for (let i = k; i < n; i += LANES) acc += Math.pow(Math.abs(<f64>load<T>(ptr + <usize>i * sizeof<T>()) * s), p);
+  for (let i = k; i < n; i += LANES) acc += powPos(Math.abs(<f64>load<T>(ptr + <usize>i * sizeof<T>()) * s), p);
   return acc;
 }
 

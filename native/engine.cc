@@ -97,7 +97,7 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
       switch (op) {
         case Op::SumAbs:
         case Op::SumSquares: r = k.block_sum_f64(x, blk.length, op, s); break;
-        case Op::SumPow: r = block_sum_pow_f64(x, blk.length, p, s); break;
+        case Op::SumPow: r = k.block_sum_pow_f64(x, blk.length, p, s); break;
         case Op::MaxAbs: r = k.max_abs_f64(x, blk.length); break;
         case Op::MinAbs: r = k.min_abs_f64(x, blk.length); break;
         case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f64(x, blk.length)); break;
@@ -107,7 +107,7 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
       switch (op) {
         case Op::SumAbs:
         case Op::SumSquares: r = k.block_sum_f32(x, blk.length, op, s); break;
-        case Op::SumPow: r = block_sum_pow_f32(x, blk.length, p, s); break;
+        case Op::SumPow: r = k.block_sum_pow_f32(x, blk.length, p, s); break;
         case Op::MaxAbs: r = k.max_abs_f32(x, blk.length); break;
         case Op::MinAbs: r = k.min_abs_f32(x, blk.length); break;
         case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f32(x, blk.length)); break;

@@ -142,7 +142,12 @@ async function workerd() {
 }
 
 const count = prepare();
-console.log(`runtime checks: ${count} torch fixture cases, 80 wasm-vs-js identity cases, a zero-copy GradientBuffer, NaN bits over 20,000 calls per case and backend, 10,000 live GradientBuffers`);
+// Node's digest of general-p norms (gradclip's own pow): every runtime and backend must match it.
+const nodeGradclip = await import(join(root, 'dist', 'index.js'));
+const { powDigest } = await import(join(root, 'test', 'runtimes', 'checks.mjs'));
+nodeGradclip.setBackend('js');
+const nodeDigest = powDigest(nodeGradclip);
+console.log(`runtime checks: ${count} torch fixture cases, 144 wasm-vs-js identity cases, general-p norm bits against Node's, a zero-copy GradientBuffer, NaN bits over 20,000 calls per case and backend, 10,000 live GradientBuffers`);
 const runtimes = [
   ['chromium', chromium],
   // No permission flags at all, and the environment explicitly denied: reading GRADCLIP_* is optional.
@@ -157,7 +162,14 @@ for (const [name, run] of runtimes) {
   if (!wanted(name)) continue;
   try {
     const r = await run();
-    const line = `${r.runtime}: backend ${r.backend?.name}/${r.backend?.isa}, fixtures ${r.fixtures?.passed} passed / ${r.fixtures?.failed} failed, identity ${r.identity?.cases - r.identity?.failed}/${r.identity?.cases}, zero-copy ${r.zeroCopy ? 'ok' : 'FAILED'}, NaN bits written ${(r.nanBits ?? []).join(' ') || 'none'}, ${r.gradientBuffers?.live} live GradientBuffers in ${r.gradientBuffers?.memories} wasm memories`;
+    let line = `${r.runtime}: backend ${r.backend?.name}/${r.backend?.isa}, fixtures ${r.fixtures?.passed} passed / ${r.fixtures?.failed} failed, identity ${r.identity?.cases - r.identity?.failed}/${r.identity?.cases}, zero-copy ${r.zeroCopy ? 'ok' : 'FAILED'}, NaN bits written ${(r.nanBits ?? []).join(' ') || 'none'}, ${r.gradientBuffers?.live} live GradientBuffers in ${r.gradientBuffers?.memories} wasm memories`;
+    const digests = Object.entries(r.powDigest ?? {});
+    const differing = digests.filter(([, d]) => d !== nodeDigest).map(([b]) => b);
+    line += `, general-p bits ${digests.length > 0 && differing.length === 0 ? `= Node's on ${digests.map(([b]) => b).join('/')}` : `DIFFER on ${differing.join('/') || 'all'}`}`;
+    if (differing.length > 0 || digests.length === 0) {
+      r.ok = false;
+      r.failures = [...(r.failures ?? []), `general-p norms differ from Node's on ${differing.join(', ') || 'every backend'}`];
+    }
     if (r.ok) {
       passed++;
       console.log(`ok   ${line}`);

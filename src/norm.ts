@@ -1,5 +1,6 @@
 import { type Backend, type GradArray, ReduceOp } from './backends/backend.js';
 import { lengthOf } from './intrinsics.js';
+import { pow2, powPos } from './pow.js';
 
 /** One backend reduction the norm computation needs; the driver answers with its partials. */
 export interface ReduceRequest {
@@ -19,22 +20,6 @@ export type NormPlan = Generator<ReduceRequest, number, Float64Array>;
 
 /** A sum partial below this may have lost bits to underflow: recompute it scaled. */
 const UNDERFLOW_GUARD = 2 ** -900;
-
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
-
-/** 2^k exactly, for any integer k (0 below 2^-1074, Infinity above 2^1023). */
-export function pow2(k: number): number {
-  if (k > 1023) return Number.POSITIVE_INFINITY;
-  if (k >= -1022) {
-    u32[HI] = (k + 1023) << 20;
-    u32[1 - HI] = 0;
-    return f64[0];
-  }
-  if (k < -1074) return 0;
-  return pow2(k + 52) * pow2(-52);
-}
 
 /** The e with 2^e <= x < 2^(e+1), for finite x > 0. */
 export function exponentOf(x: number): number {
@@ -77,7 +62,8 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
     const s = partials[i];
     if ((s === Number.POSITIVE_INFINITY || s < UNDERFLOW_GUARD) && lengthOf(arrays[i]) > 0) suspects.push(i);
   }
-  const root = (total: number) => (p === 1 ? total : p === 2 ? Math.sqrt(total) : total ** (1 / p));
+  // The root with gradclip's own pow too: Math.pow differs between engines.
+  const root = (total: number) => (p === 1 ? total : p === 2 ? Math.sqrt(total) : powPos(total, 1 / p));
   if (suspects.length === 0) {
     // The common case: every partial is finite and unscaled (a NaN one makes the sum NaN).
     let total = 0;
@@ -130,7 +116,7 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
   for (let i = 0; i < n; i++) {
     const shift = p * (exps[i] - top);
     if (partials[i] === 0) continue;
-    total += shift === 0 ? partials[i] : partials[i] * (integral ? pow2(shift) : 2 ** shift);
+    total += shift === 0 ? partials[i] : partials[i] * (integral ? pow2(shift) : powPos(2, shift));
   }
   return top === 0 ? root(total) : root(total) * pow2(top);
 }

@@ -18,6 +18,9 @@ try {
   loadError = (err as Error).message;
 }
 
+/** The p of SumPow checked for identity: odd, fractional, negative, large, and 1/p roots. */
+const GENERAL_P = [3, 3.5, 0.5, 1.5, -1, -2.5, 7, 1 / 3, 100];
+
 const EXACT_OPS = [ReduceOp.SumAbs, ReduceOp.SumSquares, ReduceOp.MaxAbs, ReduceOp.MinAbs, ReduceOp.CountNonzero];
 
 /** Index of the first byte where two views differ, or -1. */
@@ -51,7 +54,7 @@ describe.runIf(native)('native == js, bit for bit', () => {
 
   for (const isa of isas) {
     for (const Ctor of [Float32Array, Float64Array]) {
-      it(`${isa}, ${Ctor.name}: reduce for p = 1, 2, ±inf, 0; scale; clamp — threads 1..4`, () => {
+      it(`${isa}, ${Ctor.name}: reduce for every p (general p through gradclip's pow); scale; clamp — threads 1..4`, () => {
         expect(binding.setIsa(isa)).toBe(true);
         binding.setParallelThreshold(0);
         const grads = spreadList(Ctor, CROSS_SIZES, isa.length * 31 + Ctor.BYTES_PER_ELEMENT);
@@ -74,14 +77,18 @@ describe.runIf(native)('native == js, bit for bit', () => {
           native!.reduce(grads, op, 2, scales, got);
           expect(bits(got), `scaled op ${op}`).toEqual(bits(want));
         }
-        // General p: accurate, not necessarily bit-identical.
+        // General p: gradclip's own pow (src/pow.ts, native/kernels/pow.h) gives the same bits too,
+        // vectorized or not, scaled or not.
         const want = new Float64Array(grads.length);
         const got = new Float64Array(grads.length);
-        jsBackend.reduce(grads, ReduceOp.SumPow, 3.5, null, want);
-        native!.reduce(grads, ReduceOp.SumPow, 3.5, null, got);
-        want.forEach((w, i) => {
-          expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(1e-12 * Math.abs(w));
-        });
+        const powScales = Float64Array.from(grads, (_, i) => 2 ** ((i % 3) * 40 - 40));
+        for (const p of GENERAL_P) {
+          for (const sc of [null, powScales]) {
+            jsBackend.reduce(grads, ReduceOp.SumPow, p, sc, want);
+            native!.reduce(grads, ReduceOp.SumPow, p, sc, got);
+            expect(bits(got), `SumPow p=${p}${sc ? ' scaled' : ''}`).toEqual(bits(want));
+          }
+        }
         // In-place transforms.
         for (const [threads, coef] of [
           [1, 0.3],

@@ -47,11 +47,12 @@ describe('wasm == js, bit for bit', () => {
         jsBackend.reduce(grads, ReduceOp.SumSquares, 2, scales, want);
         wasm.reduce(grads, ReduceOp.SumSquares, 2, scales, got);
         expect(hex(got)).toEqual(hex(want));
-        jsBackend.reduce(grads, ReduceOp.SumPow, 3.5, null, want);
-        wasm.reduce(grads, ReduceOp.SumPow, 3.5, null, got);
-        want.forEach((w, i) => {
-          expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(1e-12 * Math.abs(w));
-        });
+        // General p: the same bits through gradclip's own pow (src/pow.ts = assembly/pow.ts).
+        for (const p of [3, 3.5, 0.5, 1.5, -1, -2.5, 7, 1 / 3, 100]) {
+          jsBackend.reduce(grads, ReduceOp.SumPow, p, scales, want);
+          wasm.reduce(grads, ReduceOp.SumPow, p, scales, got);
+          expect(hex(got), `SumPow p=${p}`).toEqual(hex(want));
+        }
         const a = grads.map((x) => x.slice());
         const b = grads.map((x) => x.slice());
         jsBackend.scale(a, 0.3);
@@ -159,7 +160,7 @@ describe('GradientBuffer', () => {
     });
   });
 
-  it('a buffer too big for one wasm memory, or one the runtime refuses, gets gradclip\'s RangeError with the limit', () => {
+  it("a buffer too big for one wasm memory, or one the runtime refuses, gets gradclip's RangeError with the limit", () => {
     withBackend('wasm', () => {
       expect(() => new g.GradientBuffer([2 ** 30], { dtype: 'float32' })).toThrow(
         /^sizes: these views need 4294967296 bytes; one GradientBuffer on the wasm backend holds at most \d+/,

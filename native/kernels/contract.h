@@ -45,6 +45,10 @@ struct KernelTable {
   double (*max_abs_f64)(const double* x, std::size_t n);
   double (*min_abs_f32)(const float* x, std::size_t n);
   double (*min_abs_f64)(const double* x, std::size_t n);
+  // Σ|x·s|^p for a block in the same lane order, with gradclip's own pow (pow.h): the same bits on
+  // every ISA (and backend), only vectorized differently.
+  double (*block_sum_pow_f32)(const float* x, std::size_t n, double p, double scale);
+  double (*block_sum_pow_f64)(const double* x, std::size_t n, double p, double scale);
   std::uint64_t (*count_nonzero_f32)(const float* x, std::size_t n);
   std::uint64_t (*count_nonzero_f64)(const double* x, std::size_t n);
   // x *= c in the array's dtype (c already rounded to it): the correctly rounded product; a NaN
@@ -59,10 +63,6 @@ struct KernelTable {
   std::uint64_t (*probe_read)(const void* data, std::size_t bytes);
 };
 
-// Σ|x·s|^p for a block in the same lane order; pow need not be bit-identical across ISAs,
-// so every ISA shares this one.
-double block_sum_pow_f32(const float* x, std::size_t n, double p, double scale);
-double block_sum_pow_f64(const double* x, std::size_t n, double p, double scale);
 
 // Each returns nullptr where its instruction set is not compiled in.
 const KernelTable* scalar_kernels();

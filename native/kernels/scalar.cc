@@ -1,4 +1,4 @@
-// Plain C++: the kernels for CPUs with none of the vector units below, and the shared pow path.
+// Plain C++: the kernels for CPUs with none of the vector units below.
 #include <cmath>
 
 #include "simd_kernels.h"
@@ -42,22 +42,8 @@ struct Scalar {
 
 const KernelTable kTable = simd::make_table<Scalar>("scalar");
 
-template <class T>
-double block_sum_pow(const T* x, std::size_t n, double p, double s) {
-  double lanes[kLanes] = {};
-  for (std::size_t i = 0; i < n; ++i) lanes[i % kLanes] += std::pow(std::fabs(static_cast<double>(x[i]) * s), p);
-  return combine_lanes(lanes);
-}
-
 }  // namespace
 
 const KernelTable* scalar_kernels() { return &kTable; }
-
-double block_sum_pow_f32(const float* x, std::size_t n, double p, double scale) {
-  return block_sum_pow(x, n, p, scale);
-}
-double block_sum_pow_f64(const double* x, std::size_t n, double p, double scale) {
-  return block_sum_pow(x, n, p, scale);
-}
 
 }  // namespace gradclip

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "contract.h"
+#include "pow.h"
 
 namespace gradclip {
 namespace simd {
@@ -58,6 +59,23 @@ double block_sum_dispatch(const T* x, std::size_t n, Op op, double s) {
   const bool squares = op == Op::SumSquares;
   if (s == 1.0) return squares ? block_sum<V, true, false>(x, n, s) : block_sum<V, false, false>(x, n, s);
   return squares ? block_sum<V, true, true>(x, n, s) : block_sum<V, false, true>(x, n, s);
+}
+
+// Σ|x·s|^p: 32 values at a time through pow_pos_batch (vectorized with this file's ISA flags), each
+// added to its lane; the tail one by one. Same lanes, same additions, same pow bits as src/backends/js.ts.
+template <class T>
+double block_sum_pow(const T* x, std::size_t n, double p, double s) {
+  alignas(64) double lanes[kLanes] = {};
+  alignas(64) double v[kLanes];
+  alignas(64) double r[kLanes];
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < kLanes; ++k) v[k] = std::fabs(static_cast<double>(x[i + k]) * s);
+    pow_pos_batch<kLanes>(v, r, p);
+    for (std::size_t k = 0; k < kLanes; ++k) lanes[k] += r[k];
+  }
+  for (std::size_t k = 0; i + k < n; ++k) lanes[k] += pow_pos(std::fabs(static_cast<double>(x[i + k]) * s), p);
+  return combine_lanes(lanes);
 }
 
 // Order-free extremes of |x|: SIMD max/min drop NaN, so NaN is tracked in a separate mask.
@@ -200,6 +218,8 @@ KernelTable make_table(const char* isa) {
   t.max_abs_f64 = &extreme_abs<typename V::F64, true>;
   t.min_abs_f32 = &extreme_abs<typename V::F32, false>;
   t.min_abs_f64 = &extreme_abs<typename V::F64, false>;
+  t.block_sum_pow_f32 = &block_sum_pow<float>;
+  t.block_sum_pow_f64 = &block_sum_pow<double>;
   t.count_nonzero_f32 = &count_nonzero<float>;
   t.count_nonzero_f64 = &count_nonzero<double>;
   t.scale_f32 = &scale<typename V::F32>;

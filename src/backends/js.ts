@@ -1,4 +1,5 @@
 import { bufferOf, byteOffsetOf, isF32, lengthOf } from '../intrinsics.js';
+import { powPos } from '../pow.js';
 import { type Backend, BLOCK, type GradArray, LANES, ReduceOp } from './backend.js';
 
 /**
@@ -24,7 +25,8 @@ export function combineLanes(l: Float64Array): number {
 type Term = (x: number, p: number) => number;
 const absTerm: Term = (x) => Math.abs(x);
 const squareTerm: Term = (x) => x * x;
-const powTerm: Term = (x, p) => Math.abs(x) ** p;
+// gradclip's own pow (src/pow.ts), not Math.pow: engines' Math.pow differ in the last bits.
+const powTerm: Term = (x, p) => powPos(Math.abs(x), p);
 
 /** Σ term(x·s) with element i in lane i mod 32 of its block, blocks summed in order. */
 function blockedSum(a: GradArray, term: Term, p: number, s: number): number {

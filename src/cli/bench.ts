@@ -41,7 +41,8 @@ export const SHAPES: Shape[] = [
   },
 ];
 
-export type Operation = 'clip' | 'no-clip' | 'value';
+/** 'p=3 norm' is get_total_norm(grads, 3): the cost of gradclip's own pow (identical bits everywhere). */
+export type Operation = 'clip' | 'no-clip' | 'value' | 'p=3 norm';
 
 export interface Row {
   shape: string;
@@ -100,6 +101,12 @@ function naiveClip(grads: Float32Array[], maxNorm: number): number {
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= coef;
   return total;
+}
+
+function naiveNorm3(grads: Float32Array[]): number {
+  let sum = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) sum += Math.abs(g[i]) ** 3;
+  return sum ** (1 / 3);
 }
 
 function naiveValue(grads: Float32Array[], c: number): void {
@@ -163,6 +170,7 @@ function facadeImpl(
         const max = t.next(() => get_total_norm(grads));
         t.clipped(clip_grad_norm_(grads, max), max);
       } else if (op === 'no-clip') clip_grad_norm_(grads, Number.POSITIVE_INFINITY);
+      else if (op === 'p=3 norm') get_total_norm(grads, 3);
       else clip_grad_value_(grads, 1e-3);
     },
   };
@@ -210,10 +218,11 @@ export async function runBench(
         const max = t.next(() => naiveClip(grads, Number.POSITIVE_INFINITY));
         t.clipped(naiveClip(grads, max), max);
       } else if (op === 'no-clip') naiveClip(grads, Number.POSITIVE_INFINITY);
+      else if (op === 'p=3 norm') naiveNorm3(grads);
       else naiveValue(grads, 1e-3);
     },
   });
-  const ops: Operation[] = ['clip', 'no-clip', 'value'];
+  const ops: Operation[] = ['clip', 'no-clip', 'value', 'p=3 norm'];
   const total = shapes.length * (impls.length * ops.length + 1);
   let done = 0;
   const rows: Row[] = [];
@@ -242,7 +251,7 @@ export async function runBench(
         const slow = impl.name.startsWith('js') || impl.name.startsWith('naive') || impl.name.startsWith('wasm');
         const ms = timeMedian(() => impl.run(op, grads), slow ? minTimeMs / 4 : minTimeMs, slow ? 2 : 3);
         const p = probe[impl.threads] ?? probe[1];
-        const ideal = p ? (op === 'clip' ? p.read + p.readWrite : op === 'no-clip' ? p.read : p.readWrite) : null;
+        const ideal = p ? (op === 'clip' ? p.read + p.readWrite : op === 'value' ? p.readWrite : p.read) : null;
         rows.push({
           shape: shape.name,
           op,

@@ -28,6 +28,8 @@ for shape in shapes:
     out["rows"].append({"shape": shape["name"], "op": "clip", "ms": timed(clip)})
     out["rows"].append({"shape": shape["name"], "op": "no-clip", "ms": timed(lambda: torch.nn.utils.clip_grad_norm_(params, float("inf")))})
     out["rows"].append({"shape": shape["name"], "op": "value", "ms": timed(lambda: torch.nn.utils.clip_grad_value_(params, 1e-3))})
+    grads = [p.grad for p in params]
+    out["rows"].append({"shape": shape["name"], "op": "p=3 norm", "ms": timed(lambda: torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g, 3) for g in grads]), 3))})
 print(json.dumps(out))
 `;
 

@@ -51,6 +51,30 @@ function fixtureCase(g, c) {
   return null;
 }
 
+// p ∈ {1, 2, ±inf, 0}, and general p through gradclip's own pow (issue 15.5).
+const IDENTITY_P = [1, 2, 'inf', '-inf', 0, 3, 0.5, 1.5, -1];
+const IDENTITY_CASES = 2 * 8 * IDENTITY_P.length;
+
+/**
+ * Norms with general p on fixed lists, as hex bits joined: the same string in every runtime and
+ * backend (scripts/test-runtimes.mjs compares each runtime's with Node's).
+ */
+export function powDigest(g) {
+  let seed = 99;
+  const rand = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const out = [];
+  for (const Ctor of [Float32Array, Float64Array]) {
+    for (const n of [1, 37, 1000, 70001]) {
+      const list = [Ctor.from({ length: n }, () => (rand() - 0.5) * 2 ** Math.floor(rand() * 40 - 20))];
+      for (const p of [3, 3.5, 0.5, 1.5, -1, -2.5, 7, 1 / 3, 100]) out.push(bitsOf(g.get_total_norm(list, p)));
+    }
+  }
+  return out.join(' ');
+}
+
 function identityCases(g) {
   const failures = [];
   let seed = 7;
@@ -61,7 +85,7 @@ function identityCases(g) {
   for (const Ctor of [Float32Array, Float64Array]) {
     for (const n of [0, 1, 31, 33, 200, 65535, 65537, 131073]) {
       const base = Ctor.from({ length: n }, () => (rand() - 0.5) * 2 ** Math.floor(rand() * 40 - 20));
-      for (const p of [1, 2, 'inf', '-inf', 0]) {
+      for (const p of IDENTITY_P) {
         const results = {};
         for (const name of ['js', 'wasm']) {
           g.setBackend(name);
@@ -260,12 +284,20 @@ export async function runChecks(g, fixtures) {
   const gradientBuffers = { live: live.length, memories: new Set(live.map((b) => b.views[0].buffer)).size };
   live.length = 0;
   g.setBackend(before);
+  // gradclip's pow: the same bits on every backend here (and, compared by the harness, in every runtime).
+  const digests = {};
+  for (const name of before === 'native' ? ['js', 'wasm', 'native'] : ['js', 'wasm']) {
+    g.setBackend(name);
+    digests[name] = powDigest(g);
+  }
+  g.setBackend(before);
   const nan = nanBitsCases(g, before === 'native' ? ['js', 'wasm', 'native'] : ['js', 'wasm']);
   g.setBackend(before);
   return {
     backend: info,
     fixtures: { passed, failed: failures.length },
-    identity: { cases: 80, failed: identity.length },
+    identity: { cases: IDENTITY_CASES, failed: identity.length },
+    powDigest: digests,
     zeroCopy,
     nanBits: nan.bits,
     gradientBuffers,
