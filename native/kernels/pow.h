@@ -12,6 +12,8 @@
 #include "pow_tables.h"
 
 namespace gradclip {
+// Internal linkage, as in simd_kernels.h: each ISA's file keeps its own copy, built with its flags.
+namespace {
 namespace powimpl {
 
 constexpr double kSplit = 134217729.0;  // 2^27 + 1
@@ -130,6 +132,9 @@ namespace powvec {
 typedef double vd __attribute__((vector_size(64)));
 typedef std::int64_t vi __attribute__((vector_size(64)));
 typedef std::uint64_t vu __attribute__((vector_size(64)));
+// 32-bit lanes for the integer parts: every ISA converts int32 <-> double in vectors (cvtdq2pd,
+// cvttpd2dq), while int64 <-> double needs AVX-512DQ and is scalarized elsewhere.
+typedef std::int32_t vi32 __attribute__((vector_size(32)));
 constexpr std::size_t W = 8;
 }  // namespace powvec
 
@@ -139,15 +144,16 @@ inline void pow_pos_batch(const double* x, double* out, double y) {
   using powvec::vd;
   using powvec::vi;
   using powvec::vu;
+  using powvec::vi32;
   static_assert(n % powvec::W == 0, "whole vectors only");
   vi odd = {};
   for (std::size_t base = 0; base < n; base += powvec::W) {
     vd xk;
     std::memcpy(&xk, x + base, sizeof xk);
     const vu bits = reinterpret_cast<vu>(xk);
-    const vu hi = bits >> 32;
-    const vi ki = reinterpret_cast<vi>(hi >> 20) - 1023;
-    const vi i = reinterpret_cast<vi>((hi >> 13) & 127);
+    const vi32 hi = __builtin_convertvector(bits >> 32, vi32);  // x > 0 here: the sign bit is clear
+    const vi32 ki = (hi >> 20) - 1023;
+    const vi32 i = (hi >> 13) & 127;
     const vd m = reinterpret_cast<vd>((bits & 0x000fffffffffffffull) | 0x3ff0000000000000ull);
     const vd c = 1.0 + __builtin_convertvector(2 * i + 1, vd) / 256.0;
     const vd d = m - c;
@@ -200,11 +206,11 @@ inline void pow_pos_batch(const double* x, double* out, double y) {
     const vd Tc = common ? T : zero;
     // floor(v) as truncation, then one step down where that rounded up (negative non-integers).
     const vd v = Tc * powtab::kInvL64 + 0.5;
-    vi nn = __builtin_convertvector(v, vi);
-    nn += __builtin_convertvector(nn, vd) > v;  // a true comparison is -1
+    vi32 nn = __builtin_convertvector(v, vi32);
+    nn += __builtin_convertvector(__builtin_convertvector(nn, vd) > v, vi32);  // a true comparison is -1
     const vd N = __builtin_convertvector(nn, vd);
-    const vi j = nn & 63;
-    const vi e = (nn - j) >> 6;
+    const vi32 j = nn & 63;
+    const vi32 e = (nn - j) >> 6;
     const vd rh = Tc - N * powtab::kL64Hi;
     const vd rl = (common ? Tlo : zero) - N * powtab::kL64Lo;
     const vd r = rh + rl;
@@ -216,7 +222,7 @@ inline void pow_pos_batch(const double* x, double* out, double y) {
       Th[k] = powtab::kExp[2 * j[k]];
       Tl[k] = powtab::kExp[2 * j[k] + 1];
     }
-    const vd scale = reinterpret_cast<vd>(reinterpret_cast<vu>(e + 1023) << 52);
+    const vd scale = reinterpret_cast<vd>(__builtin_convertvector(e + 1023, vu) << 52);
     const vd res = (Th + (Th * q + (Tl + Tl * q))) * scale;
     std::memcpy(out + base, &res, sizeof res);
   }
@@ -234,4 +240,5 @@ inline void pow_pos_batch(const double* x, double* out, double y) {
   }
 }
 
+}  // namespace
 }  // namespace gradclip

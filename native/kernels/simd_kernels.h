@@ -18,6 +18,11 @@
 
 namespace gradclip {
 namespace simd {
+// Internal linkage: every ISA's file compiles its own copy of these templates with its own flags.
+// With external linkage the linker kept one copy of the ISA-independent ones (count_nonzero<T>,
+// block_sum_pow<T>, probe_read) for every table — the first file's — so a table could run code
+// built for another instruction set (slower, or an illegal instruction on an older CPU).
+namespace {
 
 template <class V, bool Squares, bool Scaled, class T>
 double block_sum(const T* x, std::size_t n, double s) {
@@ -230,5 +235,6 @@ KernelTable make_table(const char* isa) {
   return t;
 }
 
+}  // namespace
 }  // namespace simd
 }  // namespace gradclip

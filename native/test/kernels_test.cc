@@ -205,6 +205,20 @@ int main() {
     test_table<float>(*t);
     test_table<double>(*t);
   }
+  // Each table runs code built for its own instruction set: no two tables share a kernel. (When the
+  // shared templates had external linkage the linker kept one copy — the first file's — for all.)
+  const auto tables = supported_kernels();
+  for (std::size_t a = 0; a < tables.size(); ++a) {
+    for (std::size_t b = a + 1; b < tables.size(); ++b) {
+      const KernelTable& x = *tables[a];
+      const KernelTable& y = *tables[b];
+      CHECK(x.block_sum_f32 != y.block_sum_f32 && x.block_sum_pow_f32 != y.block_sum_pow_f32 &&
+                x.block_sum_pow_f64 != y.block_sum_pow_f64 && x.count_nonzero_f32 != y.count_nonzero_f32 &&
+                x.count_nonzero_f64 != y.count_nonzero_f64 && x.scale_f32 != y.scale_f32 && x.clamp_f32 != y.clamp_f32 &&
+                x.clamp_f64 != y.clamp_f64 && x.probe_read != y.probe_read,
+            "%s and %s share a kernel's code", x.isa, y.isa);
+    }
+  }
   test_engine_threads();
   // Opt-in (npm run test:native -- --huge): 8 GiB of page faults take ~40 s here.
   if (std::getenv("GRADCLIP_HUGE_TEST")) test_huge_tensor();
