@@ -56,15 +56,66 @@ export interface NativeInfo {
   lanes: number;
 }
 
-/** The folder holding gradclip's package.json (src/backends/ in development, dist/ when installed). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'gradclip') return dir;
-    dir = dirname(dir);
+/** This package's version, set by the build (tsup `define`); undefined when run from source. */
+declare const __GRADCLIP_VERSION__: string | undefined;
+const VERSION = typeof __GRADCLIP_VERSION__ === 'string' ? __GRADCLIP_VERSION__ : undefined;
+
+/** The file this code runs from: import.meta.url in ESM, __filename in a CommonJS bundle. */
+function thisFile(): string | undefined {
+  try {
+    if (typeof import.meta.url === 'string') return fileURLToPath(import.meta.url);
+  } catch {
+    // not a file: URL, or no import.meta in this format
   }
-  throw new Error('cannot find the gradclip package folder');
+  return typeof __filename === 'string' ? __filename : undefined;
+}
+
+function readName(pkg: string): { name?: string; version?: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(pkg, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The folder holding gradclip's package.json (src/backends/ in development, dist/ when installed),
+ * where prebuilds/ and build/ are. When gradclip was bundled into someone's file, that folder is
+ * not above the bundle: an installed gradclip of the same version next to the bundle is used
+ * instead, else the error says what to do.
+ */
+export function packageRoot(): string {
+  const file = thisFile();
+  if (file) {
+    let dir = dirname(file);
+    for (let i = 0; i < 5; i++) {
+      const pkg = join(dir, 'package.json');
+      if (existsSync(pkg) && readName(pkg)?.name === 'gradclip') return dir;
+      dir = dirname(dir);
+    }
+    let installed: string | undefined;
+    try {
+      installed = createRequire(file).resolve('gradclip/package.json');
+    } catch {
+      installed = undefined;
+    }
+    const meta = installed ? readName(installed) : undefined;
+    if (installed && meta?.name === 'gradclip' && (VERSION === undefined || meta.version === VERSION)) {
+      return dirname(installed);
+    }
+    if (installed && meta?.name === 'gradclip') {
+      throw new Error(
+        `gradclip ${VERSION} was bundled into ${file}, and the gradclip installed next to it is ${meta.version}: ` +
+          'the native addon is only used from the same version (install that, or mark gradclip as external)',
+      );
+    }
+  }
+  throw new Error(
+    `gradclip was bundled${file ? ` into ${file}` : ''}: the native addon is loaded from gradclip's own package ` +
+      'folder (prebuilds/), which a bundle does not contain. Mark gradclip as external (esbuild ' +
+      '--external:gradclip, webpack `externals`, Rollup/Vite `external`) and install it next to the bundle; ' +
+      'until then gradclip runs on its wasm backend',
+  );
 }
 
 let binding: Binding | undefined;
