@@ -29,10 +29,10 @@ interface Kernels {
   clampF64(ptr: number, n: number, lo: number, hi: number): void;
 }
 
-export interface WasmModules {
-  simd?: WebAssembly.Module;
-  scalar: WebAssembly.Module;
-}
+/** At least one of the two builds (the browser entry embeds only the SIMD one). */
+export type WasmModules =
+  | { simd?: WebAssembly.Module; scalar: WebAssembly.Module }
+  | { simd: WebAssembly.Module; scalar?: WebAssembly.Module };
 
 const PAGE = 65536;
 /** One block of float64: the scratch region's size. */
@@ -102,6 +102,7 @@ const ARENA_LARGEST = 2 ** 30;
 export function createWasmBackend(modules: WasmModules, preferSimd = true): WasmBackend {
   const simd = preferSimd && modules.simd !== undefined;
   const module = simd ? (modules.simd as WebAssembly.Module) : modules.scalar;
+  if (!module) throw new Error('wasm: the scalar module is not in this build');
   const { kernels: scratchKernels, base: scratch } = instantiate(module, SCRATCH_BYTES);
   const scratchMemory = scratchKernels.memory.buffer;
   let current: { kernels: Kernels; next: number; end: number } | undefined;
