@@ -50,6 +50,10 @@ function hintFor(value: unknown): string {
     if (typeof v.dataSync === 'function' && Array.isArray(v.shape) && typeof v.dtype === 'string') {
       return ' (a TensorFlow.js Tensor: gradclip works on the gradient memory itself, e.g. tensor.dataSync() on the cpu backend)';
     }
+    if (!Array.isArray(value) && typeof v[Symbol.iterator as unknown as string] !== 'function' && !('grad' in v)) {
+      // A parameter object built without its grad key ({ name: 'b' } for `grad?: Float32Array`).
+      return ' with no grad property (a parameter without a gradient needs grad: null or undefined, as torch has grad = None)';
+    }
   } catch {
     // a hostile getter: no hint
   }
