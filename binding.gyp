@@ -13,6 +13,12 @@
     "xcode_settings": {
       "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
       "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-ffp-contract=off"]
+    },
+    # Windows (untested here; .github/workflows/prebuild.yml): the kernels use GCC/Clang vector
+    # extensions, so they are built with clang-cl, never MSVC's own compiler.
+    "msbuild_toolset": "ClangCL",
+    "msvs_settings": {
+      "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/O2", "-ffp-contract=off"] }
     }
   },
   "targets": [
@@ -25,13 +31,13 @@
       "target_name": "gradclip_kernels_avx2",
       "type": "static_library",
       "sources": ["native/kernels/avx2.cc"],
-      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mfma"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] } }]]
+      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mfma"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] }, "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["-mavx2", "-mfma"] } } }]]
     },
     {
       "target_name": "gradclip_kernels_avx512",
       "type": "static_library",
       "sources": ["native/kernels/avx512.cc"],
-      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-Wno-maybe-uninitialized"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl"] } }]]
+      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-Wno-maybe-uninitialized"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl"] }, "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"] } } }]]
     },
     {
       "target_name": "gradclip",

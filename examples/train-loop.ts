@@ -5,7 +5,7 @@
  * The model is a tiny linear regression y = w·x + b written by hand; each parameter is a
  * { data, grad } pair, which is all gradclip needs (the same shape as a torch Parameter).
  */
-import { clip_grad_norm_, getBackend } from '../src/index.js';
+import { clip_grad_norm_, getBackend } from 'gradclip';
 
 interface Param {
   data: Float32Array;

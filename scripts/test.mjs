@@ -41,7 +41,10 @@ try {
   console.log(`native addon not loadable (${String(err.message).split('\n')[0]}); native runs skipped`);
 }
 
-if (isas.length > 0 && extra.length === 0) step('C++ kernel tests', process.execPath, ['scripts/test-native.mjs']);
+// The C++ kernel tests build with g++/clang++ (Windows runners test the kernels through vitest).
+if (isas.length > 0 && extra.length === 0 && process.platform !== 'win32') {
+  step('C++ kernel tests', process.execPath, ['scripts/test-native.mjs']);
+}
 const vitest = [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...extra];
 step('vitest, automatic backend', process.execPath, vitest);
 if (!process.env.GRADCLIP_BACKEND) {
@@ -65,6 +68,14 @@ if (!process.env.GRADCLIP_BACKEND) {
 if (extra.length === 0 && !process.env.GRADCLIP_BACKEND) {
   if (existsSync(join(root, 'dist', 'browser.js'))) step('real runtimes (Chromium, Deno, Bun, workerd)', process.execPath, ['scripts/test-runtimes.mjs']);
   else console.log('\nreal runtimes skipped: run npm run build first');
+}
+
+// The package as users get it: npm pack (prebuilt addons included), attw, publint, TypeScript
+// consumers, the README's code blocks, Node and browser bundles, the arm64 prebuild under qemu.
+if (extra.length === 0 && !process.env.GRADCLIP_BACKEND) {
+  step('the packed package (attw, publint, TypeScript consumers, README blocks, bundles)', process.execPath, [
+    'scripts/check-package.mjs',
+  ]);
 }
 
 console.log('\n=== summary ===');
