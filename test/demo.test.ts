@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { b, trainLoop, w } from '../examples/train-loop.js';
 import { torchTimings } from '../src/cli/torch-bench.js';
 import { cliffLoss, descend } from '../src/demo/cliff.js';
+import { movingAverage } from '../src/demo/svg.js';
 import { Random } from '../src/demo/rng.js';
 import { addingBatch, Rnn, TRIVIAL_MSE } from '../src/demo/rnn.js';
 import { DEFAULT_DEMO, train } from '../src/demo/train.js';
+import { getBackend } from '../src/index.js';
 
 /** The demo behind `gradclip demo`: its gradients, its outcome, and the CLI around it. */
 
@@ -123,7 +125,9 @@ describe('the gradclip CLI', () => {
 
   it('info --json prints the backend as JSON', () => {
     const info = JSON.parse(run('info', '--json'));
-    expect(['native', 'wasm', 'js']).toContain(info.name);
+    // The command chooses as the library does (a CLI bundle that dropped the backends'
+    // registration as "side-effect free" once reported js with no fallbacks).
+    expect(info.name).toBe(getBackend().name);
     expect(Array.isArray(info.fallbacks)).toBe(true);
   });
 
@@ -135,12 +139,27 @@ describe('the gradclip CLI', () => {
     expect(summary.options.steps).toBe(300);
     for (const chart of summary.charts)
       expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
+    // The loss chart: each run's every-step loss faint, its 50-step moving average on top.
+    const loss = readFileSync(summary.charts.find((c: string) => c.endsWith('loss.svg')), 'utf8');
+    expect(loss.match(/<polyline [^>]*stroke-opacity="0.22"/g)).toHaveLength(2);
+    expect(loss.match(/<polyline [^>]*stroke-width="2"/g)).toHaveLength(2);
+    expect(loss).toContain('50-step moving average');
+  });
+
+  it('movingAverage: trailing mean, short windows at the start, non-finite windows stay non-finite', () => {
+    expect(movingAverage([1, 2, 3, 4, 5], 2)).toEqual([1, 1.5, 2.5, 3.5, 4.5]);
+    expect(movingAverage([1, Number.NaN, 3, 5, 7], 2)).toEqual([1, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 4, 6]);
   });
 
   it('demo cliff writes its SVG; bad options are clear errors', () => {
     const out = mkdtempSync(join(tmpdir(), 'gradclip-cliff-'));
     const summary = JSON.parse(run('demo', 'cliff', '--out', out, '--json'));
-    expect(readFileSync(summary.chart, 'utf8')).toContain('<svg');
+    const svg = readFileSync(summary.chart, 'utf8');
+    expect(svg).toContain('<svg');
+    // The legend draws the clipped path as the map does: white, dashed (it said black).
+    const dashed = svg.match(/<(?:path|polyline|line)[^>]*stroke-dasharray="5 3"[^>]*>/g) ?? [];
+    expect(dashed.length).toBeGreaterThanOrEqual(2);
+    for (const el of dashed) expect(el).toContain('stroke="white"');
     expect(() => execFileSync(process.execPath, [...cli, 'demo', '--lr', 'fast'], { stdio: 'pipe' })).toThrow(
       /--lr: expected a positive number/,
     );

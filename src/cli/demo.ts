@@ -119,8 +119,8 @@ export function runDemo(args: string[]): void {
     lossPath,
     lineChart(
       [
-        { label: label(plain), color: '#d62728', values: plain.losses },
-        { label: label(clipped), color: '#1f77b4', values: clipped.losses },
+        { label: label(plain), color: '#d62728', values: plain.losses, smooth: 50 },
+        { label: label(clipped), color: '#1f77b4', values: clipped.losses, smooth: 50 },
       ],
       {
         title: `Adding problem (T=${options.seqLen}), vanilla RNN, SGD lr=${options.lr}: training loss`,

@@ -166,11 +166,12 @@ export function cliffSvg(unclipped: Trajectory, clipped: Trajectory, maxNorm: nu
   }
   parts.push(
     `<text x="${W - m.right + 22}" y="${m.top - 8}">loss</text>`,
-    `<rect x="${m.left + 8}" y="${H - m.bottom - 48}" width="330" height="40" fill="white" opacity="0.85"/>`,
+    // The legend draws each path as it is drawn on the map (red solid, white dashed), on a dark box.
+    `<rect x="${m.left + 8}" y="${H - m.bottom - 48}" width="330" height="40" fill="#222" opacity="0.85"/>`,
     `<line x1="${m.left + 16}" x2="${m.left + 40}" y1="${H - m.bottom - 34}" y2="${H - m.bottom - 34}" stroke="#ff3b30" stroke-width="2.2"/>`,
-    `<text x="${m.left + 46}" y="${H - m.bottom - 30}">gradient descent, lr ${lr}, no clipping</text>`,
-    `<line x1="${m.left + 16}" x2="${m.left + 40}" y1="${H - m.bottom - 16}" y2="${H - m.bottom - 16}" stroke="black" stroke-width="2.2" stroke-dasharray="5 3"/>`,
-    `<text x="${m.left + 46}" y="${H - m.bottom - 12}">the same with clip_grad_norm_(max_norm=${maxNorm})</text>`,
+    `<text x="${m.left + 46}" y="${H - m.bottom - 30}" fill="white">gradient descent, lr ${lr}, no clipping</text>`,
+    `<line x1="${m.left + 16}" x2="${m.left + 40}" y1="${H - m.bottom - 16}" y2="${H - m.bottom - 16}" stroke="white" stroke-width="2.2" stroke-dasharray="5 3"/>`,
+    `<text x="${m.left + 46}" y="${H - m.bottom - 12}" fill="white">the same with clip_grad_norm_(max_norm=${maxNorm})</text>`,
     '</svg>',
   );
   return parts.join('\n');

@@ -4,6 +4,31 @@ export interface Series {
   label: string;
   color: string;
   values: number[];
+  /**
+   * Draw a trailing moving average over this many steps as the line, with the raw values faint
+   * behind it (per-step losses are noise at this scale; the average shows the trend).
+   */
+  smooth?: number;
+}
+
+/** Trailing mean over `window` steps (fewer at the start); a window holding a non-finite value is non-finite. */
+export function movingAverage(values: number[], window: number): number[] {
+  const out: number[] = [];
+  let sum = 0;
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) sum += v;
+    else bad++;
+    if (i >= window) {
+      const old = values[i - window];
+      if (Number.isFinite(old)) sum -= old;
+      else bad--;
+    }
+    const n = Math.min(i + 1, window);
+    out.push(bad > 0 ? Number.POSITIVE_INFINITY : sum / n);
+  }
+  return out;
 }
 
 export interface ChartOptions {
@@ -86,18 +111,26 @@ export function lineChart(series: Series[], options: ChartOptions): string {
       `<text x="${width - m.right - 4}" y="${Number(gy) - 5}" text-anchor="end" fill="${g.color}">${esc(g.label)}</text>`,
     );
   }
-  series.forEach((s, k) => {
+  const polyline = (values: number[], attrs: string) => {
     // Long runs are drawn from at most ~1500 points (every n-th step) to keep the file small.
-    const stride = Math.max(1, Math.ceil(s.values.length / 1500));
+    const stride = Math.max(1, Math.ceil(values.length / 1500));
     const pts: string[] = [];
-    for (let i = 0; i < s.values.length; i += stride) {
-      const v = tr(s.values[i]);
+    for (let i = 0; i < values.length; i += stride) {
+      const v = tr(values[i]);
       if (Number.isFinite(v)) pts.push(`${x(i).toFixed(1)},${y(Math.min(hi, Math.max(lo, v))).toFixed(1)}`);
     }
-    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.3" points="${pts.join(' ')}"/>`);
+    return `<polyline fill="none" ${attrs} points="${pts.join(' ')}"/>`;
+  };
+  // Raw values first (faint where smoothed), so every line stays above every faint series.
+  for (const s of series) {
+    parts.push(polyline(s.values, s.smooth ? `stroke="${s.color}" stroke-opacity="0.22" stroke-width="1"` : `stroke="${s.color}" stroke-width="1.3"`));
+  }
+  series.forEach((s, k) => {
+    if (s.smooth) parts.push(polyline(movingAverage(s.values, s.smooth), `stroke="${s.color}" stroke-width="2"`));
+    const label = s.smooth ? `${s.label} — ${s.smooth}-step moving average (faint: every step)` : s.label;
     parts.push(
       `<rect x="${m.left + 12}" y="${m.top + 6 + k * 18}" width="14" height="3" fill="${s.color}"/>`,
-      `<text x="${m.left + 32}" y="${m.top + 11 + k * 18}">${esc(s.label)}</text>`,
+      `<text x="${m.left + 32}" y="${m.top + 11 + k * 18}">${esc(label)}</text>`,
     );
   });
   parts.push('</svg>');
