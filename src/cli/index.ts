@@ -7,7 +7,7 @@ import { type Row, runBench, SHAPES, smallCallMicros } from './bench.js';
 import { DEMO_HELP, runCliff, runDemo } from './demo.js';
 import { fixed, progressBar, table } from './format.js';
 import { onlyFlags, print, UsageError } from './io.js';
-import { torchTimings } from './torch-bench.js';
+import { type TorchTimings, torchTimings } from './torch-bench.js';
 
 /** `gradclip` command: info, demo, bench. */
 
@@ -28,16 +28,17 @@ every backend passed over and why, the native kernel sets this CPU can run, whet
 supports wasm SIMD, and the versions of gradclip, Node, V8 and Node-API. --json: the same as JSON.
 `;
 
-const BENCH_HELP = `gradclip bench [--quick] [--json]
+const BENCH_HELP = `gradclip bench [--quick] [--no-torch] [--json]
 
 Times clip_grad_norm_ (coef < 1), the no-clip case (coef = 1), clip_grad_value_ and
 get_total_norm with p = 3 (gradclip's own pow, the same bits on every backend) on
-1×1M, 1×16M, 1×64M, 1000×1000, 10000×100 and GPT-2-small shapes (float32), for the
-native backend (1 thread and all threads), the js backend and a naive JS loop. Prints
-median ms, GB/s of gradient data and the ratio to memory-bandwidth probes measured in
-the same run (read pass, read-write pass). With PyTorch importable by python3, the same
-shapes are timed with torch.nn.utils too. --quick: fewer shapes, shorter runs;
---no-torch: skip PyTorch; --json: machine-readable.
+1×1M, 1×16M, 1×64M, 1000×1000, 10000×100 and GPT-2-small shapes (float32): the native
+backend (1 thread and all threads), wasm (zero-copy GradientBuffer and plain arrays),
+the js backend and a naive JS loop, side by side with PyTorch's torch.nn.utils when
+python3 can import torch. Prints one table of median ms per call, the speed-up over
+PyTorch and how close native comes to the memory bandwidth measured in the same run.
+--quick: three shapes, shorter runs (about a minute); --no-torch: skip PyTorch;
+--json: every measurement, machine-readable.
 `;
 
 async function bench(args: string[]): Promise<void> {
@@ -45,7 +46,7 @@ async function bench(args: string[]): Promise<void> {
     print(BENCH_HELP);
     return;
   }
-  onlyFlags(args, ['--quick', '--no-torch', '--json'], 'bench');
+  onlyFlags(args, ['--quick', '--no-torch', '--json', '--goals'], 'bench');
   const quick = args.includes('--quick');
   const bar = progressBar('bench');
   const result = await runBench({
@@ -69,25 +70,66 @@ async function bench(args: string[]): Promise<void> {
     print(JSON.stringify({ ...result, smallCallMicros: small, torch }, null, 2));
     return;
   }
-  print(`gradclip bench — ${result.env}; medians; probe = plain read pass / read-write pass in this run\n`);
-  const rows = result.rows.map((r: Row) => [
-    r.shape,
-    r.op,
-    r.impl,
-    fixed(r.medianMs, 3),
-    fixed(r.gbPerS, 1),
-    r.probeRatio === null ? '-' : fixed(r.probeRatio, 2),
-  ]);
-  print(table(['shape', 'op', 'implementation', 'median ms', 'GB/s', '× probe'], rows));
+  printBenchTable(result.rows, result.env, torch);
+  print(
+    `\none 1024-element tensor, clip_grad_norm_ end to end: native ${fixed(small.native, 2)} µs, js ${fixed(small.js, 2)} µs (median)`,
+  );
+  if (args.includes('--goals')) printGoals(result, small);
+}
+
+/**
+ * One row per shape and operation, one column per implementation (median ms), then PyTorch and
+ * gradclip's speed-up over it, and how close native's one-thread time is to the memory probes.
+ */
+function printBenchTable(rows: Row[], env: string, torch: TorchTimings | string): void {
+  const impls = [...new Set(rows.map((r) => r.impl))];
+  const keys = [...new Set(rows.map((r) => `${r.shape}\u0000${r.op}`))];
+  const best = (shape: string, op: string) =>
+    rows.filter((r) => r.shape === shape && r.op === op && r.impl.startsWith('native')).at(-1);
+  const out = keys.map((key) => {
+    const [shape, op] = key.split('\u0000');
+    const cells = impls.map((impl) => {
+      const r = rows.find((x) => x.shape === shape && x.op === op && x.impl === impl);
+      return r ? fixed(r.medianMs, 3) : '-';
+    });
+    const t = typeof torch === 'string' ? undefined : torch.rows.find((x) => x.shape === shape && x.op === op);
+    const ours = best(shape, op);
+    const probe = rows.find((x) => x.shape === shape && x.op === op && x.impl === 'native 1 thread')?.probeRatio;
+    return [
+      shape,
+      op,
+      ...cells,
+      t ? fixed(t.ms, 3) : '-',
+      t && ours ? `${fixed(t.ms / ours.medianMs, 1)}×` : '-',
+      probe == null ? '-' : fixed(probe, 2),
+    ];
+  });
+  const torchName = typeof torch === 'string' ? 'PyTorch' : `PyTorch ${torch.version.split('a')[0]}`;
+  print(`gradclip bench — ${env}; median ms of each call, float32\n`);
+  print(table(['shape', 'op', ...impls, torchName, 'vs PyTorch', '× probe'], out));
+  print(
+    '\nvs PyTorch: PyTorch time / gradclip native (all threads). × probe: native, 1 thread, against plain\n' +
+      'passes over the same bytes in this run (a read for no-clip and the p=3 norm, a read-write for value,\n' +
+      'both for clip: a clip must know the norm before it scales): 1.0 is the memory bandwidth.',
+  );
+  if (typeof torch === 'string') print(`PyTorch: ${torch}`);
+  else
+    print(
+      `PyTorch ${torch.version} (${torch.python}, ${torch.threads} threads) timed the same shapes with torch.nn.utils.`,
+    );
+}
+
+/** The maintainers' goal tables (issues 3 and 4): `gradclip bench --goals`, `npm run bench:goals`. */
+function printGoals(
+  result: { rows: Row[]; probes: Record<string, number> },
+  small: { native: number; js: number },
+): void {
   print('\nprobes (median ms):');
   print(
     table(
       ['probe', 'ms'],
       Object.entries(result.probes).map(([k, v]) => [k, fixed(v, 3)]),
     ),
-  );
-  print(
-    `\none 1024-element tensor, clip_grad_norm_ end to end: native ${fixed(small.native, 2)} µs, js ${fixed(small.js, 2)} µs (median)`,
   );
   const find = (shape: string, op: string, impl: string) =>
     result.rows.find((r) => r.shape === shape && r.op === op && r.impl.startsWith(impl));
@@ -142,28 +184,6 @@ async function bench(args: string[]): Promise<void> {
     '≤ 2',
     Number.isNaN(small.native) ? undefined : small.native <= 2,
   );
-  if (typeof torch === 'string') {
-    print(`\nPyTorch: ${torch}`);
-  } else {
-    print(
-      `\nPyTorch ${torch.version} (${torch.python}, ${torch.threads} threads), same shapes, median ms, and gradclip native (all threads) speed-up:`,
-    );
-    print(
-      table(
-        ['shape', 'op', 'torch ms', 'gradclip ms', 'speed-up'],
-        torch.rows.map((t) => {
-          const ours = nAll(t.shape, t.op);
-          return [
-            t.shape,
-            t.op,
-            fixed(t.ms, 3),
-            ours ? fixed(ours.medianMs, 3) : '-',
-            ours ? `${fixed(t.ms / ours.medianMs, 1)}×` : '-',
-          ];
-        }),
-      ),
-    );
-  }
   print('\ngoals (issue 3):');
   print(table(['goal', 'measured', 'target', ''], goals));
   const wasmGoals: string[][] = [];
