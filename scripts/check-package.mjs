@@ -109,6 +109,21 @@ for (const [name, pkg, options] of [
   }
 }
 
+// ---- the command, as `npx gradclip` runs it from the package ------------------------------------
+{
+  const dir = consumer('command', {});
+  const info = run(process.execPath, [join(dir, 'node_modules', 'gradclip', 'dist', 'cli.js'), 'info', '--json'], dir);
+  const lib = run(process.execPath, ['-e', "console.log(require('gradclip').getBackend().name)"], dir);
+  let name = '';
+  try {
+    name = JSON.parse(info.out).name;
+  } catch {
+    name = info.out.slice(0, 200);
+  }
+  // (A bundle that took the entry for side-effect free once dropped the backends: js, no fallbacks.)
+  check('gradclip info chooses the backend the library chooses', info.status === 0 && name === lib.out, `${name} / ${lib.out}`);
+}
+
 // ---- the README's code blocks -----------------------------------------------------------------
 {
   const dir = consumer('readme', { type: 'module' });
@@ -123,6 +138,16 @@ for (const [name, pkg, options] of [
     check(`README block ${i + 1} (${lang}, ${firstLine.slice(0, 60)})`, r.status === 0, r.out.split('\n').slice(0, 6).join(' | '));
   });
   check('README has code blocks to run', blocks.length >= 4, `${blocks.length} blocks`);
+  // And they type-check against the package's declarations, as in an editor (checkJs, strict).
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { ...strict, module: 'node16', moduleResolution: 'node16', allowJs: true, checkJs: true, noEmit: true },
+      include: ['block-*'],
+    }),
+  );
+  const typed = run(process.execPath, [tsc, '-p', '.'], dir);
+  check('README blocks type-check (checkJs, strict)', typed.status === 0, typed.out.split('\n').slice(0, 6).join(' | '));
   // examples/ import 'gradclip' as a user would (run against the packed package).
   cpSync(join(root, 'examples'), join(dir, 'examples'), { recursive: true });
   const example = run(bin('tsx'), [join(dir, 'examples', 'train-loop.ts')], dir);

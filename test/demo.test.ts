@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { b, trainLoop, w } from '../examples/train-loop.js';
 import { torchTimings } from '../src/cli/torch-bench.js';
 import { cliffLoss, descend } from '../src/demo/cliff.js';
-import { movingAverage } from '../src/demo/svg.js';
 import { Random } from '../src/demo/rng.js';
 import { addingBatch, Rnn, TRIVIAL_MSE } from '../src/demo/rnn.js';
+import { movingAverage } from '../src/demo/svg.js';
 import { DEFAULT_DEMO, train } from '../src/demo/train.js';
 import { getBackend } from '../src/index.js';
 
@@ -140,7 +140,10 @@ describe('the gradclip CLI', () => {
     for (const chart of summary.charts)
       expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
     // The loss chart: each run's every-step loss faint, its 50-step moving average on top.
-    const loss = readFileSync(summary.charts.find((c: string) => c.endsWith('loss.svg')), 'utf8');
+    const loss = readFileSync(
+      summary.charts.find((c: string) => c.endsWith('loss.svg')),
+      'utf8',
+    );
     expect(loss.match(/<polyline [^>]*stroke-opacity="0.22"/g)).toHaveLength(2);
     expect(loss.match(/<polyline [^>]*stroke-width="2"/g)).toHaveLength(2);
     expect(loss).toContain('50-step moving average');
@@ -148,7 +151,13 @@ describe('the gradclip CLI', () => {
 
   it('movingAverage: trailing mean, short windows at the start, non-finite windows stay non-finite', () => {
     expect(movingAverage([1, 2, 3, 4, 5], 2)).toEqual([1, 1.5, 2.5, 3.5, 4.5]);
-    expect(movingAverage([1, Number.NaN, 3, 5, 7], 2)).toEqual([1, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 4, 6]);
+    expect(movingAverage([1, Number.NaN, 3, 5, 7], 2)).toEqual([
+      1,
+      Number.POSITIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+      4,
+      6,
+    ]);
   });
 
   it('demo cliff writes its SVG; bad options are clear errors', () => {

@@ -123,7 +123,14 @@ export function lineChart(series: Series[], options: ChartOptions): string {
   };
   // Raw values first (faint where smoothed), so every line stays above every faint series.
   for (const s of series) {
-    parts.push(polyline(s.values, s.smooth ? `stroke="${s.color}" stroke-opacity="0.22" stroke-width="1"` : `stroke="${s.color}" stroke-width="1.3"`));
+    parts.push(
+      polyline(
+        s.values,
+        s.smooth
+          ? `stroke="${s.color}" stroke-opacity="0.22" stroke-width="1"`
+          : `stroke="${s.color}" stroke-width="1.3"`,
+      ),
+    );
   }
   series.forEach((s, k) => {
     if (s.smooth) parts.push(polyline(movingAverage(s.values, s.smooth), `stroke="${s.color}" stroke-width="2"`));
