@@ -122,6 +122,16 @@ for (const [name, pkg, options] of [
   }
   // (A bundle that took the entry for side-effect free once dropped the backends: js, no fallbacks.)
   check('gradclip info chooses the backend the library chooses', info.status === 0 && name === lib.out, `${name} / ${lib.out}`);
+  // The README's `npx gradclip demo`, from the package: the table it documents, and both charts.
+  const demo = run(process.execPath, [join(dir, 'node_modules', 'gradclip', 'dist', 'cli.js'), 'demo'], dir);
+  check(
+    'gradclip demo from the package (the README\'s table)',
+    demo.status === 0 &&
+      /no clipping +157\.6430 .* yes, at step 2366/.test(demo.out) &&
+      /with clip_grad_norm_ +0\.0300 /.test(demo.out) &&
+      existsSync(join(dir, 'gradclip-demo', 'loss.svg')),
+    demo.out.split('\n').slice(-2).join(' | '),
+  );
 }
 
 // ---- the README's code blocks -----------------------------------------------------------------

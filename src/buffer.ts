@@ -20,6 +20,12 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
   readonly dtype: D;
   /** Bytes reserved (views are 64-byte aligned). */
   readonly byteLength: number;
+  /**
+   * One view over exactly this buffer's bytes (every view, and the padding between them), for
+   * whole-buffer work such as `flat.fill(0)`. Use it, not `new Float32Array(views[0].buffer)`: on
+   * the wasm backend buffers share an arena, so `views[0].buffer` also holds other buffers' gradients.
+   */
+  readonly flat: ViewOf<D>;
 
   constructor(sizes: Iterable<number>, options: { dtype?: D } = {}) {
     if (options === null || typeof options !== 'object') {
@@ -69,12 +75,13 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
     const { buffer, offset } = place;
     const Ctor = dtype === 'float32' ? Float32Array : Float64Array;
     this.views = counts.map((n, i) => new Ctor(buffer, offset + offsets[i], n) as ViewOf<D>);
+    this.flat = new Ctor(buffer, offset, total / width) as ViewOf<D>;
     this.dtype = dtype;
     this.byteLength = total;
   }
 
   /** Sets every gradient to 0 (optimizer.zero_grad()). */
   zero(): void {
-    for (const v of this.views) v.fill(0);
+    this.flat.fill(0);
   }
 }
