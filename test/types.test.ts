@@ -24,6 +24,8 @@ describe('types', () => {
     const view: Float32Array = new g.GradientBuffer([3], { dtype: 'float32' }).views[0];
     expectTypeOf(view).toEqualTypeOf<Float32Array>();
     expectTypeOf(f64.dtype).toEqualTypeOf<'float64'>();
+    expectTypeOf(f32.flat).toEqualTypeOf<Float32Array>();
+    expectTypeOf(f64.flat).toEqualTypeOf<Float64Array>();
   });
 
   it('the README quick start type-checks', () => {
