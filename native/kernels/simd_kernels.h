@@ -158,6 +158,14 @@ template <class O>
 void scale(typename O::T* x, std::size_t n, typename O::T c) {
   using T = typename O::T;
   const T nan = canonical_nan<T>();
+  if constexpr (O::N == 1) {
+    // The scalar table: one plain loop the compiler may vectorize with the target's baseline.
+    for_each_aligned(x, n, [c, nan](T v) {
+      const T r = v * c;
+      return r != r ? nan : r;
+    });
+    return;
+  }
   std::size_t head = ((64 - (reinterpret_cast<std::uintptr_t>(x) & 63)) & 63) / sizeof(T);
   if (head > n) head = n;
   for (std::size_t i = 0; i < head; ++i) {
