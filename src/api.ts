@@ -25,6 +25,7 @@ export type {
   NormType,
   ParameterLike,
   Parameters,
+  ValueBounds,
 } from './types.js';
 
 /** Resolves when the backends are ready. Every entry here sets up synchronously, so it is already resolved; it exists so code can await it portably. */

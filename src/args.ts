@@ -185,6 +185,28 @@ export function checkNonNegative(value: unknown, name: string): number {
   return x;
 }
 
+/**
+ * The [lo, hi] of a value clip: a number c is torch's symmetric [-c, c] (a negative c makes every
+ * element c, as torch's clamp does); { min, max } is TensorFlow's clip_by_value, either side optional.
+ */
+export function valueBounds(clip: unknown, name: string): [number, number] {
+  if (typeof clip === 'number') {
+    const c = checkNotNaN(clip, name);
+    return [-c, c];
+  }
+  if (clip === null || typeof clip !== 'object' || Array.isArray(clip)) {
+    throw new TypeError(`${name}: expected a number or { min, max }, got ${describe(clip)}`);
+  }
+  const { min, max } = clip as { min?: unknown; max?: unknown };
+  if (min === undefined && max === undefined) {
+    throw new TypeError(`${name}: expected { min, max } with at least one of them, got an object with neither`);
+  }
+  const lo = min === undefined ? Number.NEGATIVE_INFINITY : checkNotNaN(min, `${name}.min`);
+  const hi = max === undefined ? Number.POSITIVE_INFINITY : checkNotNaN(max, `${name}.max`);
+  if (lo > hi) throw new RangeError(`${name}: min (${lo}) is greater than max (${hi})`);
+  return [lo, hi];
+}
+
 export function checkNotNaN(value: unknown, name: string): number {
   const x = checkNumber(value, name);
   if (Number.isNaN(x)) throw new RangeError(`${name}: must not be NaN`);

@@ -7,12 +7,13 @@ import {
   checkTotalNorm,
   gradientsOf,
   normOptions,
+  valueBounds,
 } from './args.js';
 import type { GradArray } from './backends/backend.js';
 import { lengthOf } from './intrinsics.js';
 import { clipCoefficient, NonFiniteNormError, totalNorm, totalNormAsync } from './norm.js';
 import { activeBackend } from './registry.js';
-import type { NormOptions, NormType, Parameters } from './types.js';
+import type { NormOptions, NormType, Parameters, ValueBounds } from './types.js';
 
 /**
  * The facade: torch's semantics over whichever backend is active. Arguments are
@@ -111,10 +112,15 @@ export function clipGradNorm(parameters: Parameters, maxNorm: number, options?: 
   return clipNorm(gradientsOf(parameters, 'parameters'), max, p, errorIfNonfinite);
 }
 
-/** Clamps every gradient element to [-clipValue, clipValue] in place. */
-export function clipGradValue(parameters: Parameters, clipValue_: number): void {
-  const c = checkNotNaN(clipValue_, 'clipValue');
-  clipValue(gradientsOf(parameters, 'parameters'), c);
+/**
+ * Clamps every gradient element in place: to [-clipValue, clipValue] for a number (torch's
+ * clip_grad_value_), or to [min, max] for `{ min, max }` (TensorFlow's clip_by_value; either side may
+ * be left out). NaN elements stay NaN.
+ */
+export function clipGradValue(parameters: Parameters, clipValue: number | ValueBounds): void {
+  const [lo, hi] = valueBounds(clipValue, 'clipValue');
+  const grads = gradientsOf(parameters, 'parameters');
+  if (grads.length > 0) activeBackend().clamp(grads, lo, hi);
 }
 
 /** The total norm of the gradients (default: 2-norm). */
@@ -178,12 +184,12 @@ export async function getTotalNormAsync(tensors: Parameters, options?: NormOptio
   return total;
 }
 
-/** clipGradValue as a Promise; on the native backend the clamping runs off the JS thread. */
-export async function clipGradValueAsync(parameters: Parameters, clipValue_: number): Promise<void> {
-  const c = checkNotNaN(clipValue_, 'clipValue');
+/** clipGradValue as a Promise (a number or { min, max }); on the native backend the clamping runs off the JS thread. */
+export async function clipGradValueAsync(parameters: Parameters, clipValue: number | ValueBounds): Promise<void> {
+  const [lo, hi] = valueBounds(clipValue, 'clipValue');
   const grads = gradientsOf(parameters, 'parameters', true);
   if (grads.length === 0) return;
   const backend = activeBackend();
-  if (backend.clampAsync) await backend.clampAsync(grads, -c, c);
-  else backend.clamp(grads, -c, c);
+  if (backend.clampAsync) await backend.clampAsync(grads, lo, hi);
+  else backend.clamp(grads, lo, hi);
 }

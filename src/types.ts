@@ -32,3 +32,14 @@ export interface BackendInfo {
   /** Backends that were tried before this one, or skipped, each with the reason. */
   fallbacks: string[];
 }
+
+/**
+ * Bounds for clipGradValue / clipGradValueAsync, as TensorFlow's clip_by_value: an element below
+ * `min` becomes `min`, one above `max` becomes `max`, NaN stays NaN. Either may be left out (or be
+ * ±Infinity) for one-sided clipping; each is rounded to the gradient's dtype, as torch rounds a clamp
+ * scalar.
+ */
+export interface ValueBounds {
+  min?: number;
+  max?: number;
+}

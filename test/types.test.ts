@@ -25,6 +25,8 @@ describe('types', () => {
     expectTypeOf(view).toEqualTypeOf<Float32Array>();
     expectTypeOf(f64.dtype).toEqualTypeOf<'float64'>();
     expectTypeOf(f32.flat).toEqualTypeOf<Float32Array>();
+    expectTypeOf(g.clipGradValue).parameter(1).toEqualTypeOf<number | g.ValueBounds>();
+    g.clipGradValue(f32.views, { min: -1 });
     expectTypeOf(f64.flat).toEqualTypeOf<Float64Array>();
   });
 
