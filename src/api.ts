@@ -11,6 +11,8 @@ export {
   clipGradValue,
   clipGradValueAsync,
   get_total_norm,
+  getNorms,
+  getNormsAsync,
   getTotalNorm,
   getTotalNormAsync,
   nn,

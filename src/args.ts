@@ -258,21 +258,39 @@ export function checkForeach(value: unknown): void {
   }
 }
 
-const NORM_OPTION_KEYS = new Set(['normType', 'errorIfNonfinite']);
+const NORM_OPTION_KEYS = new Set(['normType', 'errorIfNonfinite', 'perTensorNorms']);
 
-export function normOptions(options: unknown): { p: number; errorIfNonfinite: boolean } {
-  if (options === undefined || options === null) return { p: 2, errorIfNonfinite: false };
+export function normOptions(options: unknown): {
+  p: number;
+  errorIfNonfinite: boolean;
+  perTensorNorms: Float64Array | undefined;
+} {
+  if (options === undefined || options === null) return { p: 2, errorIfNonfinite: false, perTensorNorms: undefined };
   if (typeof options !== 'object') {
     throw new TypeError(`options: expected an object like { normType, errorIfNonfinite }, got ${describe(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!NORM_OPTION_KEYS.has(key)) {
-      throw new TypeError(`options.${key}: unknown option (expected normType or errorIfNonfinite)`);
+      throw new TypeError(`options.${key}: unknown option (expected normType, errorIfNonfinite or perTensorNorms)`);
     }
   }
   const o = options as NormOptions;
+  const out = o.perTensorNorms;
+  if (out !== undefined && typedArrayKind(out) !== 'Float64Array') {
+    throw new TypeError(`options.perTensorNorms: expected a Float64Array to fill, got ${describe(out)}`);
+  }
   return {
     p: checkNormType(o.normType as NormType | undefined, 'options.normType'),
     errorIfNonfinite: checkBoolean(o.errorIfNonfinite, 'options.errorIfNonfinite'),
+    perTensorNorms: out,
   };
+}
+
+/** The caller's per-tensor output must hold one norm per gradient (checked before any work). */
+export function checkPerTensorOut(out: Float64Array | undefined, count: number): void {
+  if (out !== undefined && lengthOf(out) < count) {
+    throw new RangeError(
+      `options.perTensorNorms: has ${lengthOf(out)} elements, the list has ${count} gradients (one norm each)`,
+    );
+  }
 }

@@ -4,6 +4,7 @@ import {
   checkNonNegative,
   checkNormType,
   checkNotNaN,
+  checkPerTensorOut,
   checkTotalNorm,
   gradientsOf,
   normOptions,
@@ -20,9 +21,13 @@ import type { NormOptions, NormType, Parameters, ValueBounds } from './types.js'
  * all checked before any work; the gradients are written by one backend call at the end.
  */
 
-function normOf(grads: GradArray[], p: number, errorIfNonfinite: boolean): number {
-  const total = totalNorm(grads, p, activeBackend());
+function normOf(grads: GradArray[], p: number, errorIfNonfinite: boolean, perTensorOut?: Float64Array): number {
+  checkPerTensorOut(perTensorOut, grads.length);
+  const perTensor = perTensorOut ? new Float64Array(grads.length) : undefined;
+  const total = totalNorm(grads, p, activeBackend(), perTensor);
   if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
+  // Written only once nothing can throw any more: a call that throws has written nothing.
+  if (perTensorOut && perTensor) perTensorOut.set(perTensor);
   return total;
 }
 
@@ -32,9 +37,15 @@ function scaleBy(grads: GradArray[], maxNorm: number, total: number): void {
   if (coef !== 1 && grads.length > 0) activeBackend().scale(grads, coef);
 }
 
-function clipNorm(grads: GradArray[], maxNorm: number, p: number, errorIfNonfinite: boolean): number {
+function clipNorm(
+  grads: GradArray[],
+  maxNorm: number,
+  p: number,
+  errorIfNonfinite: boolean,
+  perTensorOut?: Float64Array,
+): number {
   if (grads.length === 0) return 0;
-  const total = normOf(grads, p, errorIfNonfinite);
+  const total = normOf(grads, p, errorIfNonfinite, perTensorOut);
   scaleBy(grads, maxNorm, total);
   return total;
 }
@@ -108,8 +119,8 @@ export const nn = {
 /** Clips the total norm of the gradients to `maxNorm` in place; returns the norm before clipping. */
 export function clipGradNorm(parameters: Parameters, maxNorm: number, options?: NormOptions): number {
   const max = checkNonNegative(maxNorm, 'maxNorm');
-  const { p, errorIfNonfinite } = normOptions(options);
-  return clipNorm(gradientsOf(parameters, 'parameters'), max, p, errorIfNonfinite);
+  const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
+  return clipNorm(gradientsOf(parameters, 'parameters'), max, p, errorIfNonfinite, perTensorNorms);
 }
 
 /**
@@ -125,9 +136,38 @@ export function clipGradValue(parameters: Parameters, clipValue: number | ValueB
 
 /** The total norm of the gradients (default: 2-norm). */
 export function getTotalNorm(tensors: Parameters, options?: NormOptions): number {
-  const { p, errorIfNonfinite } = normOptions(options);
+  const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
   const grads = gradientsOf(tensors, 'tensors');
-  return grads.length === 0 ? 0 : normOf(grads, p, errorIfNonfinite);
+  return grads.length === 0 ? 0 : normOf(grads, p, errorIfNonfinite, perTensorNorms);
+}
+
+/**
+ * The total norm and each gradient's own norm, from one pass over memory: `perTensor[i]` is
+ * `getTotalNorm([the i-th gradient], options)` bit for bit (null/undefined grads are skipped, so i
+ * counts the gradients that are there). For dashboards that log per-layer norms.
+ */
+export function getNorms(tensors: Parameters, options?: NormOptions): { total: number; perTensor: Float64Array } {
+  const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
+  const grads = gradientsOf(tensors, 'tensors');
+  const perTensor = perTensorNorms ?? new Float64Array(grads.length);
+  const total = grads.length === 0 ? 0 : normOf(grads, p, errorIfNonfinite, perTensor);
+  return { total, perTensor: perTensorNorms ? perTensor : perTensor.subarray(0, grads.length) };
+}
+
+/** getNorms as a Promise; on the native backend the reductions run off the JS thread. */
+export async function getNormsAsync(
+  tensors: Parameters,
+  options?: NormOptions,
+): Promise<{ total: number; perTensor: Float64Array }> {
+  const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
+  const grads = gradientsOf(tensors, 'tensors', true);
+  checkPerTensorOut(perTensorNorms, grads.length);
+  const perTensor = new Float64Array(grads.length);
+  if (grads.length === 0) return { total: 0, perTensor: perTensorNorms ?? perTensor };
+  const total = await totalNormAsync(grads, p, activeBackend(), perTensor);
+  if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
+  if (perTensorNorms) perTensorNorms.set(perTensor);
+  return { total, perTensor: perTensorNorms ?? perTensor };
 }
 
 /** Scales the gradients by min(1, maxNorm / (totalNorm + 1e-6)) in place. */
@@ -151,12 +191,14 @@ export async function clipGradNormAsync(
   options?: NormOptions,
 ): Promise<number> {
   const max = checkNonNegative(maxNorm, 'maxNorm');
-  const { p, errorIfNonfinite } = normOptions(options);
+  const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
   const grads = gradientsOf(parameters, 'parameters', true);
+  checkPerTensorOut(perTensorNorms, grads.length);
   if (grads.length === 0) return 0;
   const lengths = grads.map(lengthOf);
   const backend = activeBackend();
-  const total = await totalNormAsync(grads, p, backend);
+  const perTensor = perTensorNorms ? new Float64Array(grads.length) : undefined;
+  const total = await totalNormAsync(grads, p, backend, perTensor);
   if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
   const coef = clipCoefficient(max, total);
   // User code ran while the norm was computed: scale exactly what was measured, or nothing.
@@ -167,6 +209,7 @@ export async function clipGradNormAsync(
       );
     }
   });
+  if (perTensorNorms && perTensor) perTensorNorms.set(perTensor);
   if (coef !== 1) {
     if (backend.scaleAsync) await backend.scaleAsync(grads, coef);
     else backend.scale(grads, coef);
@@ -176,12 +219,7 @@ export async function clipGradNormAsync(
 
 /** getTotalNorm as a Promise; on the native backend the reductions run off the JS thread. */
 export async function getTotalNormAsync(tensors: Parameters, options?: NormOptions): Promise<number> {
-  const { p, errorIfNonfinite } = normOptions(options);
-  const grads = gradientsOf(tensors, 'tensors', true);
-  if (grads.length === 0) return 0;
-  const total = await totalNormAsync(grads, p, activeBackend());
-  if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
-  return total;
+  return (await getNormsAsync(tensors, options)).total;
 }
 
 /** clipGradValue as a Promise (a number or { min, max }); on the native backend the clamping runs off the JS thread. */

@@ -52,7 +52,7 @@ function maxWithNaN(values: Float64Array): number {
  * from min |x| for p < 0, where the smallest elements dominate), and its partial
  * is carried as S·2^(p·e). The combination is done here, once, for every backend.
  */
-function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
+function* powerNorm(arrays: readonly GradArray[], p: number, perTensor?: Float64Array): NormPlan {
   const n = arrays.length;
   const op = sumOpFor(p);
   const partials = yield { arrays, op, p, scales: null };
@@ -68,6 +68,7 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
     // The common case: every partial is finite and unscaled (a NaN one makes the sum NaN).
     let total = 0;
     for (let i = 0; i < n; i++) total += partials[i];
+    if (perTensor) for (let i = 0; i < n; i++) perTensor[i] = root(partials[i]);
     return root(total);
   }
   const exps = new Int32Array(n);
@@ -93,6 +94,23 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
     rescale.forEach((j, k) => {
       partials[suspects[j]] = out[k];
     });
+  }
+
+  // Each tensor's own norm, as this plan computes it for a list of that one tensor.
+  if (perTensor) {
+    for (let i = 0; i < n; i++) {
+      const s = partials[i];
+      perTensor[i] =
+        s !== s
+          ? Number.NaN
+          : s === Number.POSITIVE_INFINITY
+            ? p > 0
+              ? s
+              : 0
+            : s === 0 || exps[i] === 0
+              ? root(s)
+              : root(s) * pow2(exps[i]);
+    }
   }
 
   // A partial that is still NaN or +∞ after the rescale is exact: a NaN element, or an
@@ -121,16 +139,29 @@ function* powerNorm(arrays: readonly GradArray[], p: number): NormPlan {
   return top === 0 ? root(total) : root(total) * pow2(top);
 }
 
-export function* totalNormPlan(arrays: readonly GradArray[], p: number): NormPlan {
+/**
+ * The total norm; with `perTensor` (arrays.length long), also each tensor's own norm from the same
+ * reductions — bit for bit what the plan gives for a list of that one tensor.
+ */
+export function* totalNormPlan(arrays: readonly GradArray[], p: number, perTensor?: Float64Array): NormPlan {
   if (arrays.length === 0) return 0;
   if (p === Number.POSITIVE_INFINITY) {
-    return maxWithNaN(yield { arrays, op: ReduceOp.MaxAbs, p, scales: null });
+    const out = yield { arrays, op: ReduceOp.MaxAbs, p, scales: null };
+    if (perTensor) perTensor.set(out);
+    return maxWithNaN(out);
   }
   if (p === Number.NEGATIVE_INFINITY) {
-    // An empty tensor has no minimum; it is ignored (torch throws).
+    // An empty tensor has no minimum; it is ignored (torch throws). Alone, its "norm" is 0.
     const nonEmpty = arrays.filter((a) => lengthOf(a) > 0);
+    if (perTensor) perTensor.fill(0);
     if (nonEmpty.length === 0) return 0;
     const out = yield { arrays: nonEmpty, op: ReduceOp.MinAbs, p, scales: null };
+    if (perTensor) {
+      let k = 0;
+      arrays.forEach((a, i) => {
+        if (lengthOf(a) > 0) perTensor[i] = out[k++];
+      });
+    }
     let m = Number.POSITIVE_INFINITY;
     for (const v of out) {
       if (v < m) m = v;
@@ -140,13 +171,17 @@ export function* totalNormPlan(arrays: readonly GradArray[], p: number): NormPla
   }
   if (p === 0) {
     // torch's norm of norms: the 0-"norm" of the per-tensor nonzero counts,
-    // i.e. the number of tensors with any nonzero element.
+    // i.e. the number of tensors with any nonzero element (so 1 or 0 for one tensor).
     const out = yield { arrays, op: ReduceOp.CountNonzero, p, scales: null };
     let tensors = 0;
     for (const c of out) if (c > 0) tensors++;
+    if (perTensor)
+      out.forEach((c, i) => {
+        perTensor[i] = c > 0 ? 1 : 0;
+      });
     return tensors;
   }
-  return yield* powerNorm(arrays, p);
+  return yield* powerNorm(arrays, p, perTensor);
 }
 
 function answer(request: ReduceRequest, backend: Backend): Float64Array {
@@ -160,16 +195,26 @@ function canonical(total: number): number {
   return total === total ? total : Number.NaN;
 }
 
-export function totalNorm(arrays: readonly GradArray[], p: number, backend: Backend): number {
-  const plan = totalNormPlan(arrays, p);
+function canonicalAll(values: Float64Array | undefined): void {
+  if (values) for (let i = 0; i < values.length; i++) values[i] = canonical(values[i]);
+}
+
+export function totalNorm(arrays: readonly GradArray[], p: number, backend: Backend, perTensor?: Float64Array): number {
+  const plan = totalNormPlan(arrays, p, perTensor);
   let step = plan.next();
   while (!step.done) step = plan.next(answer(step.value, backend));
+  canonicalAll(perTensor);
   return canonical(step.value);
 }
 
 /** totalNorm with the reductions run off the JS thread where the backend can. */
-export async function totalNormAsync(arrays: readonly GradArray[], p: number, backend: Backend): Promise<number> {
-  const plan = totalNormPlan(arrays, p);
+export async function totalNormAsync(
+  arrays: readonly GradArray[],
+  p: number,
+  backend: Backend,
+  perTensor?: Float64Array,
+): Promise<number> {
+  const plan = totalNormPlan(arrays, p, perTensor);
   let step = plan.next();
   while (!step.done) {
     const { arrays: list, op, p: order, scales } = step.value;
@@ -182,6 +227,7 @@ export async function totalNormAsync(arrays: readonly GradArray[], p: number, ba
     }
     step = plan.next(out);
   }
+  canonicalAll(perTensor);
   return canonical(step.value);
 }
 

@@ -21,6 +21,12 @@ export interface NormOptions {
   normType?: NormType;
   /** Throw instead of scaling when the total norm is NaN or ±Infinity (default false). */
   errorIfNonfinite?: boolean;
+  /**
+   * A Float64Array to fill with each gradient's own norm from the same pass (element i: the i-th
+   * gradient present, null/undefined grads skipped), bit for bit `getTotalNorm([that gradient])`.
+   * Written only when the call succeeds. At least as long as the list has gradients (RangeError).
+   */
+  perTensorNorms?: Float64Array;
 }
 
 export interface BackendInfo {
