@@ -258,20 +258,27 @@ export function checkForeach(value: unknown): void {
   }
 }
 
-const NORM_OPTION_KEYS = new Set(['normType', 'errorIfNonfinite', 'perTensorNorms']);
+const NORM_OPTION_KEYS = new Set(['normType', 'errorIfNonfinite', 'onNonFinite', 'perTensorNorms']);
+
+export type NonFinitePolicy = 'scale' | 'throw' | 'skip';
 
 export function normOptions(options: unknown): {
   p: number;
   errorIfNonfinite: boolean;
+  skipNonfinite: boolean;
   perTensorNorms: Float64Array | undefined;
 } {
-  if (options === undefined || options === null) return { p: 2, errorIfNonfinite: false, perTensorNorms: undefined };
+  if (options === undefined || options === null) {
+    return { p: 2, errorIfNonfinite: false, skipNonfinite: false, perTensorNorms: undefined };
+  }
   if (typeof options !== 'object') {
     throw new TypeError(`options: expected an object like { normType, errorIfNonfinite }, got ${describe(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!NORM_OPTION_KEYS.has(key)) {
-      throw new TypeError(`options.${key}: unknown option (expected normType, errorIfNonfinite or perTensorNorms)`);
+      throw new TypeError(
+        `options.${key}: unknown option (expected normType, errorIfNonfinite, onNonFinite or perTensorNorms)`,
+      );
     }
   }
   const o = options as NormOptions;
@@ -279,9 +286,19 @@ export function normOptions(options: unknown): {
   if (out !== undefined && typedArrayKind(out) !== 'Float64Array') {
     throw new TypeError(`options.perTensorNorms: expected a Float64Array to fill, got ${describe(out)}`);
   }
+  const errorIfNonfinite = checkBoolean(o.errorIfNonfinite, 'options.errorIfNonfinite');
+  const policy = o.onNonFinite;
+  if (policy !== undefined && policy !== 'scale' && policy !== 'throw' && policy !== 'skip') {
+    const what = typeof policy === 'string' ? RangeError : TypeError;
+    throw new what(`options.onNonFinite: expected 'scale', 'throw' or 'skip', got ${describe(policy)}`);
+  }
+  if (errorIfNonfinite && policy !== undefined && policy !== 'throw') {
+    throw new TypeError(`options: errorIfNonfinite: true and onNonFinite: '${policy}' disagree (give one of them)`);
+  }
   return {
     p: checkNormType(o.normType as NormType | undefined, 'options.normType'),
-    errorIfNonfinite: checkBoolean(o.errorIfNonfinite, 'options.errorIfNonfinite'),
+    errorIfNonfinite: errorIfNonfinite || policy === 'throw',
+    skipNonfinite: policy === 'skip',
     perTensorNorms: out,
   };
 }

@@ -43,9 +43,11 @@ function clipNorm(
   p: number,
   errorIfNonfinite: boolean,
   perTensorOut?: Float64Array,
+  skipNonfinite = false,
 ): number {
   if (grads.length === 0) return 0;
   const total = normOf(grads, p, errorIfNonfinite, perTensorOut);
+  if (skipNonfinite && !Number.isFinite(total)) return total; // onNonFinite: 'skip' writes nothing
   scaleBy(grads, maxNorm, total);
   return total;
 }
@@ -119,8 +121,8 @@ export const nn = {
 /** Clips the total norm of the gradients to `maxNorm` in place; returns the norm before clipping. */
 export function clipGradNorm(parameters: Parameters, maxNorm: number, options?: NormOptions): number {
   const max = checkNonNegative(maxNorm, 'maxNorm');
-  const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
-  return clipNorm(gradientsOf(parameters, 'parameters'), max, p, errorIfNonfinite, perTensorNorms);
+  const { p, errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
+  return clipNorm(gradientsOf(parameters, 'parameters'), max, p, errorIfNonfinite, perTensorNorms, skipNonfinite);
 }
 
 /**
@@ -191,7 +193,7 @@ export async function clipGradNormAsync(
   options?: NormOptions,
 ): Promise<number> {
   const max = checkNonNegative(maxNorm, 'maxNorm');
-  const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
+  const { p, errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
   const grads = gradientsOf(parameters, 'parameters', true);
   checkPerTensorOut(perTensorNorms, grads.length);
   if (grads.length === 0) return 0;
@@ -210,6 +212,7 @@ export async function clipGradNormAsync(
     }
   });
   if (perTensorNorms && perTensor) perTensorNorms.set(perTensor);
+  if (skipNonfinite && !Number.isFinite(total)) return total; // onNonFinite: 'skip' writes nothing
   if (coef !== 1) {
     if (backend.scaleAsync) await backend.scaleAsync(grads, coef);
     else backend.scale(grads, coef);

@@ -22,6 +22,13 @@ export interface NormOptions {
   /** Throw instead of scaling when the total norm is NaN or ±Infinity (default false). */
   errorIfNonfinite?: boolean;
   /**
+   * What a clip does when the total norm is NaN or ±Infinity: 'scale' (torch's default: every
+   * gradient becomes NaN, or ±0 for +Infinity), 'throw' (a NonFiniteNormError, as errorIfNonfinite)
+   * or 'skip' (write nothing — skip the step, as Keras' loss-scale optimizer and Optax's
+   * apply_if_finite do). With 'skip' the returned total is non-finite exactly when nothing was written.
+   */
+  onNonFinite?: 'scale' | 'throw' | 'skip';
+  /**
    * A Float64Array to fill with each gradient's own norm from the same pass (element i: the i-th
    * gradient present, null/undefined grads skipped), bit for bit `getTotalNorm([that gradient])`.
    * Written only when the call succeeds. At least as long as the list has gradients (RangeError).
