@@ -237,6 +237,16 @@ napi_value Scale(napi_env env, napi_callback_info info) {
   });
 }
 
+// scaleEach(list, coefs): coefs a Float64Array with one coefficient per tensor, read through
+// Node-API after the list (no user code runs in between).
+napi_value ScaleEach(napi_env env, napi_callback_info info) {
+  return list_call<2>(env, info, [&](const TensorList& list, napi_value* argv) {
+    const double* coefs = f64_arg(env, argv[1], list.size(), "coefs", false);
+    instance(env)->engine.scale_each(list, coefs);
+    return undefined(env);
+  });
+}
+
 napi_value Clamp(napi_env env, napi_callback_info info) {
   return list_call<3>(env, info, [&](const TensorList& list, napi_value* argv) {
     instance(env)->engine.clamp(list, number(env, argv[1], "lo"), number(env, argv[2], "hi"));
@@ -447,7 +457,7 @@ napi_value Init(napi_env env, napi_value exports) {
     inst.release();
     const std::pair<const char*, napi_callback> entries[] = {
         {"prepare", Prepare},        {"reduce", Reduce},
-        {"scale", Scale},            {"clamp", Clamp},
+        {"scale", Scale},            {"scaleEach", ScaleEach},    {"clamp", Clamp},
         {"reduceAsync", ReduceAsync}, {"scaleAsync", ScaleAsync},
         {"clampAsync", ClampAsync},  {"info", Info},
         {"setThreads", SetCount<&Engine::set_threads>},  {"setIsa", SetIsa},

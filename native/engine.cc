@@ -164,6 +164,20 @@ void Engine::scale(const TensorList& list, double coef) const {
   });
 }
 
+void Engine::scale_each(const TensorList& list, const double* coefs) const {
+  const KernelTable& k = *kernels();
+  const auto& blocks = list.blocks();
+  const TensorView* ts = list.views().data();
+  for_blocks(list, [&](std::size_t b) {
+    const auto& blk = blocks[b];
+    const TensorView& t = ts[blk.tensor];
+    const double coef = coefs[blk.tensor];
+    if (coef == 1.0) return;
+    if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
+    else k.scale_f32(static_cast<float*>(t.data) + blk.start, blk.length, static_cast<float>(coef));
+  });
+}
+
 void Engine::clamp(const TensorList& list, double lo, double hi) const {
   const KernelTable& k = *kernels();
   const auto& blocks = list.blocks();

@@ -60,6 +60,8 @@ class Engine {
   void reduce(const TensorList& list, Op op, double p, const double* scales, double* out) const;
   // x *= coef rounded to each tensor's dtype.
   void scale(const TensorList& list, double coef) const;
+  // Tensor t scaled by coefs[t] (rounded to its dtype); a tensor whose coefficient is exactly 1 is not written.
+  void scale_each(const TensorList& list, const double* coefs) const;
   // x = min(max(x, lo), hi), bounds rounded to each tensor's dtype.
   void clamp(const TensorList& list, double lo, double hi) const;
   // Benchmark probe: one plain read pass over the tensors' bytes, split over threads like the kernels.

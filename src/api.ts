@@ -7,6 +7,8 @@ export {
   clip_grads_with_norm_,
   clipGradNorm,
   clipGradNormAsync,
+  clipGradNormPerTensor,
+  clipGradRmsPerTensor,
   clipGradsWithNorm,
   clipGradValue,
   clipGradValueAsync,

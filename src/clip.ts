@@ -180,6 +180,86 @@ export function clipGradsWithNorm(parameters: Parameters, maxNorm: number, total
 }
 
 /**
+ * Clips each gradient's own norm to `maxNorm` in place (Keras' clipnorm, tf.clip_by_norm per
+ * tensor): gradient i is scaled by torch's coefficient applied to it alone, min(1, maxNorm /
+ * (norm_i + 1e-6)), so the result is bit for bit clipGradNorm([gradient i], maxNorm). One read pass and
+ * one write pass over the whole list. Returns the per-tensor norms before clipping (null/undefined
+ * grads skipped). A non-finite norm_i follows onNonFinite: 'scale' (that gradient becomes NaN / ±0),
+ * 'throw' (before anything is written) or 'skip' (that gradient is left as it is).
+ */
+export function clipGradNormPerTensor(parameters: Parameters, maxNorm: number, options?: NormOptions): Float64Array {
+  const max = checkNonNegative(maxNorm, 'maxNorm');
+  const { p, errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
+  const grads = gradientsOf(parameters, 'parameters');
+  checkPerTensorOut(perTensorNorms, grads.length);
+  const norms = new Float64Array(grads.length);
+  if (grads.length === 0) return perTensorNorms ?? norms;
+  totalNorm(grads, p, activeBackend(), norms);
+  const coefs = new Float64Array(grads.length);
+  for (let i = 0; i < norms.length; i++) {
+    const n = norms[i];
+    if (!Number.isFinite(n)) {
+      if (errorIfNonfinite) throw new NonFiniteNormError(p, n);
+      if (skipNonfinite) {
+        coefs[i] = 1;
+        continue;
+      }
+    }
+    coefs[i] = clipCoefficient(max, n);
+  }
+  activeBackend().scaleEach(grads, coefs);
+  if (perTensorNorms) perTensorNorms.set(norms);
+  return perTensorNorms ?? norms;
+}
+
+/**
+ * Clips each gradient's root mean square to `threshold` in place (Optax's clip_by_block_rms):
+ * gradient i is multiplied by 1 / max(1, rms_i / threshold), rms_i = ‖g_i‖₂ / √n_i, the
+ * coefficient rounded once to the gradient's dtype (Optax divides by the max instead; the two can
+ * differ in the last bit). Returns the per-tensor RMS values before clipping. An empty gradient has
+ * no RMS (NaN) and is left alone; a NaN/infinite RMS follows onNonFinite as clipGradNormPerTensor.
+ */
+export function clipGradRmsPerTensor(
+  parameters: Parameters,
+  threshold: number,
+  options?: Pick<NormOptions, 'onNonFinite' | 'perTensorNorms'>,
+): Float64Array {
+  const t = checkNonNegative(threshold, 'threshold');
+  if (options !== undefined && options !== null && typeof options === 'object' && 'normType' in options) {
+    throw new TypeError(
+      'options.normType: the RMS is always the 2-norm over √n; use clipGradNormPerTensor for other norms',
+    );
+  }
+  const { errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
+  const grads = gradientsOf(parameters, 'parameters');
+  checkPerTensorOut(perTensorNorms, grads.length);
+  const rms = new Float64Array(grads.length);
+  if (grads.length === 0) return perTensorNorms ?? rms;
+  totalNorm(grads, 2, activeBackend(), rms);
+  const coefs = new Float64Array(grads.length);
+  for (let i = 0; i < rms.length; i++) {
+    const n = lengthOf(grads[i]);
+    rms[i] = n === 0 ? Number.NaN : rms[i] / Math.sqrt(n);
+    if (n === 0) {
+      coefs[i] = 1;
+      continue;
+    }
+    if (!Number.isFinite(rms[i])) {
+      if (errorIfNonfinite) throw new NonFiniteNormError(2, rms[i]);
+      if (skipNonfinite) {
+        coefs[i] = 1;
+        continue;
+      }
+    }
+    // (A zero gradient needs nothing: with threshold 0, 0/0 would make it NaN.)
+    coefs[i] = rms[i] === 0 ? 1 : 1 / Math.max(1, rms[i] / t);
+  }
+  activeBackend().scaleEach(grads, coefs);
+  if (perTensorNorms) perTensorNorms.set(rms);
+  return perTensorNorms ?? rms;
+}
+
+/**
  * clipGradNorm as a Promise. Arguments are checked synchronously (a bad call rejects before
  * any work); on the native backend the reductions and the scaling run off the JS thread.
  * Gradients on resizable ArrayBuffers are refused (TypeError). On the native backend the

@@ -54,7 +54,7 @@ describe.runIf(native)('native == js, bit for bit', () => {
 
   for (const isa of isas) {
     for (const Ctor of [Float32Array, Float64Array]) {
-      it(`${isa}, ${Ctor.name}: reduce for every p (general p through gradclip's pow); scale; clamp — threads 1..4`, () => {
+      it(`${isa}, ${Ctor.name}: reduce for every p (general p through gradclip's pow); scale; scaleEach; clamp — threads 1..4`, () => {
         expect(binding.setIsa(isa)).toBe(true);
         binding.setParallelThreshold(0);
         const grads = spreadList(Ctor, CROSS_SIZES, isa.length * 31 + Ctor.BYTES_PER_ELEMENT);
@@ -101,6 +101,10 @@ describe.runIf(native)('native == js, bit for bit', () => {
           native!.scale(b, coef);
           jsBackend.clamp(a, -0.01, 0.02);
           native!.clamp(b, -0.01, 0.02);
+          // Per-tensor coefficients (one of them exactly 1: that tensor is not written).
+          const coefs = Float64Array.from(grads, (_, i) => (i % 4 === 0 ? 1 : 1 / (i + 1.5)));
+          jsBackend.scaleEach(a, coefs);
+          native!.scaleEach(b, coefs);
           a.forEach((x, i) => {
             expect(firstDifference(b[i], x), `tensor ${i}: first differing byte`).toBe(-1);
           });

@@ -27,6 +27,8 @@ describe('types', () => {
     expectTypeOf(f32.flat).toEqualTypeOf<Float32Array>();
     expectTypeOf(g.clipGradValue).parameter(1).toEqualTypeOf<number | g.ValueBounds>();
     g.clipGradValue(f32.views, { min: -1 });
+    expectTypeOf(g.clipGradNormPerTensor(f32.views, 1)).toEqualTypeOf<Float64Array>();
+    expectTypeOf(g.clipGradRmsPerTensor(f32.views, 1)).toEqualTypeOf<Float64Array>();
     expectTypeOf(g.clipGradNorm(f32.views, 1, { onNonFinite: 'skip' })).toEqualTypeOf<number>();
     expectTypeOf(g.getNorms(f32.views)).toEqualTypeOf<{ total: number; perTensor: Float64Array }>();
     expectTypeOf(f64.flat).toEqualTypeOf<Float64Array>();

@@ -59,6 +59,9 @@ describe('wasm == js, bit for bit', () => {
         wasm.scale(b, 0.3);
         jsBackend.clamp(a, -0.01, 0.02);
         wasm.clamp(b, -0.01, 0.02);
+        const coefs = Float64Array.from(grads, (_, i) => (i % 4 === 0 ? 1 : 1 / (i + 1.5)));
+        jsBackend.scaleEach(a, coefs);
+        wasm.scaleEach(b, coefs);
         a.forEach((x, i) => {
           expect(sameBytes(b[i], x), `tensor ${i}`).toBe(true);
         });

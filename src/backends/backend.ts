@@ -42,6 +42,11 @@ export interface Backend {
   reduce(arrays: readonly GradArray[], op: ReduceOp, p: number, scales: Float64Array | null, out: Float64Array): void;
   /** x ← x·coef, with coef rounded once to each array's dtype (f32 products correctly rounded). */
   scale(arrays: readonly GradArray[], coef: number): void;
+  /**
+   * arrays[i] ← arrays[i]·coefs[i], each coefficient rounded once to its array's dtype (as scale);
+   * an array whose coefficient is exactly 1 is not written. For per-tensor clipping.
+   */
+  scaleEach(arrays: readonly GradArray[], coefs: Float64Array): void;
   /** x ← min(max(x, lo), hi) with lo/hi rounded to each array's dtype; NaN stays NaN. */
   clamp(arrays: readonly GradArray[], lo: number, hi: number): void;
   /** The same operations off the JS thread, where the backend can; the facade awaits them. */

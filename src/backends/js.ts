@@ -177,6 +177,9 @@ export const jsBackend: Backend = {
   scale(arrays, coef) {
     for (const a of arrays) scaleInPlace(a, coef);
   },
+  scaleEach(arrays, coefs) {
+    for (let i = 0; i < arrays.length; i++) if (coefs[i] !== 1) scaleInPlace(arrays[i], coefs[i]);
+  },
   clamp(arrays, lo, hi) {
     for (const a of arrays) clampInPlace(a, lo, hi);
   },

@@ -22,6 +22,7 @@ interface Binding {
   prepare(arrays: readonly GradArray[], evict?: Token): Token;
   reduce(arrays: ListArg, op: number, p: number, scales: Float64Array | null, out: Float64Array): void;
   scale(arrays: ListArg, coef: number): void;
+  scaleEach(arrays: ListArg, coefs: Float64Array): void;
   clamp(arrays: ListArg, lo: number, hi: number): void;
   reduceAsync(
     arrays: readonly GradArray[],
@@ -237,6 +238,15 @@ export function loadNative(): Backend {
         if (!isStale(err)) throw err;
         reset();
         b.scale(tokenFor(arrays), coef);
+      }
+    },
+    scaleEach(arrays, coefs) {
+      try {
+        b.scaleEach(tokenFor(arrays), coefs);
+      } catch (err) {
+        if (!isStale(err)) throw err;
+        reset();
+        b.scaleEach(tokenFor(arrays), coefs);
       }
     },
     clamp(arrays, lo, hi) {

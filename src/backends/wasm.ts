@@ -144,6 +144,15 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     }
   }
 
+  function scaleOne(a: GradArray, coef: number): void {
+    const f32 = isF32(a);
+    const c = f32 ? Math.fround(coef) : coef;
+    forPieces(a, f32, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
+      if (f32) k.scaleF32(ptr, n, c);
+      else k.scaleF64(ptr, n, c);
+    });
+  }
+
   function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): number {
     const f32 = isF32(a);
     const chunk = f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8;
@@ -200,14 +209,10 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
       for (let i = 0; i < arrays.length; i++) out[i] = reduceOne(arrays[i], op, p, scales ? scales[i] : 1);
     },
     scale(arrays, coef) {
-      for (const a of arrays) {
-        const f32 = isF32(a);
-        const c = f32 ? Math.fround(coef) : coef;
-        forPieces(a, f32, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
-          if (f32) k.scaleF32(ptr, n, c);
-          else k.scaleF64(ptr, n, c);
-        });
-      }
+      for (const a of arrays) scaleOne(a, coef);
+    },
+    scaleEach(arrays, coefs) {
+      for (let i = 0; i < arrays.length; i++) if (coefs[i] !== 1) scaleOne(arrays[i], coefs[i]);
     },
     clamp(arrays, lo, hi) {
       for (const a of arrays) {
