@@ -129,6 +129,7 @@ for (const [name, pkg, options] of [
     demo.status === 0 &&
       /no clipping +157\.6430 .* yes, at step 2366/.test(demo.out) &&
       /with clip_grad_norm_ +0\.0300 /.test(demo.out) &&
+      /with clip by value \(min\/max\) +0\.0664 /.test(demo.out) &&
       existsSync(join(dir, 'gradclip-demo', 'loss.svg')),
     demo.out.split('\n').slice(-2).join(' | '),
   );

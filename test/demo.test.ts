@@ -60,6 +60,15 @@ describe('a short demo run', () => {
   const options = { ...DEFAULT_DEMO, steps: 2500 };
   const plain = train(options, false);
   const clipped = train(options, true);
+  const byValue = train(options, 'value');
+
+  it("the clip-by-value run (the seed's min/max) clamps elements, so it bends the gradient's direction", () => {
+    expect(byValue.mode).toBe('value');
+    expect(byValue.clippingEngaged).toBeGreaterThan(0);
+    expect(byValue.meanCosine).toBeGreaterThan(0.5);
+    expect(byValue.meanCosine).toBeLessThan(1);
+    expect(byValue.losses.length).toBe(byValue.stepsRun);
+  });
 
   it('summaries carry every field', () => {
     for (const s of [plain, clipped]) {
@@ -134,8 +143,10 @@ describe('the gradclip CLI', () => {
   it('demo --json runs, writes both charts, and summarises both runs', () => {
     const out = mkdtempSync(join(tmpdir(), 'gradclip-demo-'));
     const summary = JSON.parse(run('demo', '--steps', '300', '--out', out, '--json'));
-    expect(summary.runs).toHaveLength(2);
+    expect(summary.runs).toHaveLength(3);
     expect(summary.runs[1].clipped).toBe(true);
+    expect(summary.runs.map((r: { mode: string }) => r.mode)).toEqual(['none', 'norm', 'value']);
+    expect(summary.byValue).toMatch(/^clip by value \{ min: -0\.1, max: 0\.1 \} .*\(mean cosine 0\.\d\d/);
     expect(summary.options.steps).toBe(300);
     for (const chart of summary.charts)
       expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
@@ -144,8 +155,8 @@ describe('the gradclip CLI', () => {
       summary.charts.find((c: string) => c.endsWith('loss.svg')),
       'utf8',
     );
-    expect(loss.match(/<polyline [^>]*stroke-opacity="0.22"/g)).toHaveLength(2);
-    expect(loss.match(/<polyline [^>]*stroke-width="2"/g)).toHaveLength(2);
+    expect(loss.match(/<polyline [^>]*stroke-opacity="0.22"/g)).toHaveLength(3);
+    expect(loss.match(/<polyline [^>]*stroke-width="2"/g)).toHaveLength(3);
     expect(loss).toContain('50-step moving average');
   });
 

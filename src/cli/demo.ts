@@ -12,17 +12,20 @@ import { prepareOutputDir, print, UsageError } from './io.js';
  * Upper bounds of the size options: the demo keeps every step of every sequence for
  * backpropagation through time, so memory grows with seq-len, and time with steps × seq-len.
  */
-const LIMITS = { steps: 100_000, seqLen: 1000, maxNorm: 1e6, lr: 100, seed: 2 ** 32 - 1 };
+const LIMITS = { steps: 100_000, seqLen: 1000, maxNorm: 1e6, clipValue: 1e6, lr: 100, seed: 2 ** 32 - 1 };
 
 export const DEMO_HELP = `gradclip demo [options]        the exploding-gradient problem and its cure
 gradclip demo cliff [options]  the error surface of a two-parameter RNN, with its cliff
 
-Trains a vanilla tanh RNN (hidden ${DEFAULT_DEMO.hidden}, batch ${DEFAULT_DEMO.batch}) on the adding problem twice from
-the same seed: plain SGD with a large learning rate and no clipping, then the same with
-clip_grad_norm_. Prints a table per run and writes SVG charts of the loss and gradient norm.
+Trains a vanilla tanh RNN (hidden ${DEFAULT_DEMO.hidden}, batch ${DEFAULT_DEMO.batch}) on the adding problem three times from
+the same seed: plain SGD with a large learning rate and no clipping, the same with
+clip_grad_norm_, and the same with clip-by-value between a minimum and a maximum
+(clipGradValue with { min, max }). Prints a table and writes SVG charts of the loss and
+gradient norm.
 
 Options:
   --max-norm <x>   max_norm for clip_grad_norm_, > 0 and <= 1e6 (default ${DEFAULT_DEMO.maxNorm})
+  --clip-value <x> the clip-by-value run's bounds { min: -x, max: x }, > 0 and <= 1e6 (default ${DEFAULT_DEMO.clipValue})
   --lr <x>         SGD learning rate, > 0 and <= 100 (default ${DEFAULT_DEMO.lr})
   --steps <n>      training steps per run, 1 to ${LIMITS.steps} (default ${DEFAULT_DEMO.steps})
   --seq-len <n>    sequence length of the adding problem, 2 to ${LIMITS.seqLen} (default ${DEFAULT_DEMO.seqLen})
@@ -40,6 +43,7 @@ function parseOptions(args: string[]): { options: DemoOptions; out: string; json
   let json = false;
   const numeric: Record<string, keyof DemoOptions> = {
     '--max-norm': 'maxNorm',
+    '--clip-value': 'clipValue',
     '--lr': 'lr',
     '--steps': 'steps',
     '--seq-len': 'seqLen',
@@ -81,9 +85,11 @@ function parseOptions(args: string[]): { options: DemoOptions; out: string; json
   return { options, out, json };
 }
 
+const RUN_NAMES = { none: 'no clipping', norm: 'with clip_grad_norm_', value: 'with clip by value (min/max)' };
+
 function summaryRow(s: RunSummary): string[] {
   return [
-    s.clipped ? 'with clip_grad_norm_' : 'no clipping',
+    RUN_NAMES[s.mode],
     fixed(s.finalLoss, 4),
     fixed(s.bestLoss, 4),
     s.stepsToBeatTrivial === null ? 'never' : String(s.stepsToBeatTrivial),
@@ -103,24 +109,32 @@ export function runDemo(args: string[]): void {
   const dir = prepareOutputDir(out, '--out');
   const started = performance.now();
   const bar = progressBar('training', !json && Boolean(process.stderr.isTTY));
-  const total = options.steps * 2;
-  const runs = [false, true].map((clip, k) =>
+  const total = options.steps * 3;
+  const runs = ([false, true, 'value'] as const).map((clip, k) =>
     train(options, clip, (step) => {
-      if (step % 25 === 0) bar.update(k * options.steps + step, total, clip ? 'with clipping' : 'no clipping');
+      if (step % 25 === 0)
+        bar.update(k * options.steps + step, total, RUN_NAMES[clip === 'value' ? 'value' : clip ? 'norm' : 'none']);
     }),
   );
   bar.done();
-  const [plain, clipped] = runs;
+  const [plain, clipped, byValue] = runs;
   const lossPath = join(dir, 'loss.svg');
   const normPath = join(dir, 'grad-norm.svg');
+  const bounds = `{ min: -${options.clipValue}, max: ${options.clipValue} }`;
   const label = (s: RunSummary) =>
-    `${s.clipped ? `clip_grad_norm_(max_norm=${options.maxNorm})` : 'no clipping'}${s.diverged ? ` — diverged at step ${s.divergedAt}` : ''}`;
+    `${s.mode === 'norm' ? `clip_grad_norm_(max_norm=${options.maxNorm})` : s.mode === 'value' ? `clipGradValue(${bounds})` : 'no clipping'}${s.diverged ? ` — diverged at step ${s.divergedAt}` : ''}`;
+  // What the third run shows, from its numbers.
+  const valueLine =
+    `clip by value ${bounds} ${byValue.diverged ? `diverged at step ${byValue.divergedAt}` : 'also avoided the blow-up'}, but it bends ` +
+    `each gradient (mean cosine ${fixed(byValue.meanCosine ?? Number.NaN, 2)} with the unclipped one; clip_grad_norm_ keeps its direction) ` +
+    `and ends at ${fixed(byValue.finalLoss, 4)}, against ${fixed(clipped.finalLoss, 4)} for clip_grad_norm_.`;
   writeFileSync(
     lossPath,
     lineChart(
       [
         { label: label(plain), color: '#d62728', values: plain.losses, smooth: 50 },
         { label: label(clipped), color: '#1f77b4', values: clipped.losses, smooth: 50 },
+        { label: label(byValue), color: '#2ca02c', values: byValue.losses, smooth: 50 },
       ],
       {
         title: `Adding problem (T=${options.seqLen}), vanilla RNN, SGD lr=${options.lr}: training loss`,
@@ -136,19 +150,26 @@ export function runDemo(args: string[]): void {
       [
         { label: label(plain), color: '#d62728', values: plain.gradNorms },
         { label: `${label(clipped)} (norm before clipping)`, color: '#1f77b4', values: clipped.gradNorms },
+        { label: `${label(byValue)} (norm before clipping)`, color: '#2ca02c', values: byValue.gradNorms },
       ],
       {
         title: 'Total gradient norm per step',
         yLabel: '‖∇‖₂',
         log: true,
-        guides: [{ value: options.maxNorm, label: `max_norm = ${options.maxNorm}`, color: '#2ca02c' }],
+        guides: [{ value: options.maxNorm, label: `max_norm = ${options.maxNorm}`, color: '#555' }],
       },
     ),
   );
   const seconds = (performance.now() - started) / 1000;
   if (json) {
     const backend = getBackend();
-    print(JSON.stringify({ options, backend, seconds, runs: runs.map(strip), charts: [lossPath, normPath] }, null, 2));
+    print(
+      JSON.stringify(
+        { options, backend, seconds, runs: runs.map(strip), byValue: valueLine, charts: [lossPath, normPath] },
+        null,
+        2,
+      ),
+    );
     return;
   }
   print(
@@ -161,6 +182,7 @@ export function runDemo(args: string[]): void {
       runs.map(summaryRow),
     ),
   );
+  print(`\n${valueLine}`);
   print(`\ncharts:\n  ${lossPath}\n  ${normPath}\n(${seconds.toFixed(1)} s on the ${getBackend().name} backend)`);
 }
 

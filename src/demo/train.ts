@@ -1,4 +1,4 @@
-import { clip_grad_norm_, get_total_norm } from '../clip.js';
+import { clip_grad_norm_, clipGradValue, get_total_norm } from '../clip.js';
 import { Random } from './rng.js';
 import { addingBatch, Rnn, TRIVIAL_MSE } from './rnn.js';
 
@@ -10,6 +10,8 @@ export interface DemoOptions {
   seqLen: number;
   seed: number;
   maxNorm: number;
+  /** Bounds of the clip-by-value run: clipGradValue(grads, { min: -clipValue, max: clipValue }). */
+  clipValue: number;
   hidden: number;
   batch: number;
   /** Spectral radius of the initial recurrent matrix (> 1: gradients can explode). */
@@ -22,6 +24,7 @@ export const DEFAULT_DEMO: DemoOptions = {
   seqLen: 20,
   seed: 1,
   maxNorm: 1,
+  clipValue: 0.1,
   hidden: 16,
   batch: 16,
   recurrentScale: 1.2,
@@ -30,8 +33,18 @@ export const DEFAULT_DEMO: DemoOptions = {
 /** A loss above this (600 × the trivial predictor's) counts as a blow-up; training stops there. */
 export const BLOW_UP_LOSS = 100;
 
+/** How a run clips: not at all, the total norm (clip_grad_norm_), or each element ({ min, max }). */
+export type ClipMode = false | true | 'value';
+
 export interface RunSummary {
   clipped: boolean;
+  /** 'none', 'norm' (clip_grad_norm_) or 'value' (clipGradValue with { min, max }). */
+  mode: 'none' | 'norm' | 'value';
+  /**
+   * For 'value' runs: the mean cosine between each step's gradient before and after clipping (1 =
+   * the direction is kept, as clipping the norm always does); null for the others.
+   */
+  meanCosine: number | null;
   stepsRun: number;
   finalLoss: number;
   bestLoss: number;
@@ -47,7 +60,7 @@ export interface RunSummary {
   gradNorms: number[];
 }
 
-export function train(options: DemoOptions, clip: boolean, onStep?: (step: number) => void): RunSummary {
+export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: number) => void): RunSummary {
   const model = new Rnn(2, options.hidden, new Random(options.seed), options.recurrentScale);
   const data = new Random(options.seed + 7919);
   const losses: number[] = [];
@@ -58,11 +71,35 @@ export function train(options: DemoOptions, clip: boolean, onStep?: (step: numbe
   let beat: number | null = null;
   let engaged = 0;
   let divergedAt: number | null = null;
+  let valueEngaged = 0;
+  let cosSum = 0;
+  let cosCount = 0;
   for (let step = 1; step <= options.steps; step++) {
     const batch = addingBatch(data, options.batch, options.seqLen);
     model.zeroGrad();
     const loss = model.loss(batch, true);
-    const norm = clip ? clip_grad_norm_(grads, options.maxNorm) : get_total_norm(grads);
+    let norm: number;
+    if (clip === 'value') {
+      norm = get_total_norm(grads);
+      const before = grads.map((g) => g.slice());
+      clipGradValue(grads, { min: -options.clipValue, max: options.clipValue });
+      let dot = 0;
+      let changed = false;
+      grads.forEach((g, i) => {
+        for (let k = 0; k < g.length; k++) {
+          dot += before[i][k] * g[k];
+          if (g[k] !== before[i][k]) changed = true;
+        }
+      });
+      const after = get_total_norm(grads);
+      if (changed) valueEngaged++;
+      if (norm > 0 && after > 0) {
+        cosSum += dot / (norm * after);
+        cosCount++;
+      }
+    } else {
+      norm = clip ? clip_grad_norm_(grads, options.maxNorm) : get_total_norm(grads);
+    }
     losses.push(loss);
     gradNorms.push(norm);
     onStep?.(step);
@@ -70,7 +107,7 @@ export function train(options: DemoOptions, clip: boolean, onStep?: (step: numbe
       divergedAt = step;
       break;
     }
-    if (clip && norm > options.maxNorm) engaged++;
+    if (clip === true && norm > options.maxNorm) engaged++;
     best = Math.min(best, loss);
     ema = 0.98 * ema + 0.02 * loss;
     if (beat === null && ema < TRIVIAL_MSE) beat = step;
@@ -78,12 +115,14 @@ export function train(options: DemoOptions, clip: boolean, onStep?: (step: numbe
   }
   const finite = gradNorms.filter(Number.isFinite);
   return {
-    clipped: clip,
+    clipped: clip !== false,
+    mode: clip === 'value' ? 'value' : clip ? 'norm' : 'none',
+    meanCosine: clip === 'value' ? (cosCount ? cosSum / cosCount : Number.NaN) : null,
     stepsRun: losses.length,
     finalLoss: losses[losses.length - 1],
     bestLoss: best,
     stepsToBeatTrivial: beat,
-    clippingEngaged: engaged,
+    clippingEngaged: clip === 'value' ? valueEngaged : engaged,
     largestGradNorm: finite.length ? Math.max(...finite) : Number.NaN,
     diverged: divergedAt !== null,
     divergedAt,
