@@ -21,8 +21,20 @@ import type { NormOptions, NormType, Parameters, ValueBounds } from './types.js'
  * all checked before any work; the gradients are written by one backend call at the end.
  */
 
-function normOf(grads: GradArray[], p: number, errorIfNonfinite: boolean, perTensorOut?: Float64Array): number {
+function normOf(
+  grads: GradArray[],
+  p: number,
+  errorIfNonfinite: boolean,
+  perTensorOut?: Float64Array,
+  /** perTensorOut is gradclip's own fresh array (getNorms): written directly, as no caller sees it if this throws. */
+  fresh = false,
+): number {
   checkPerTensorOut(perTensorOut, grads.length);
+  if (fresh && perTensorOut) {
+    const total = totalNorm(grads, p, activeBackend(), perTensorOut);
+    if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
+    return total;
+  }
   const perTensor = perTensorOut ? new Float64Array(grads.length) : undefined;
   const total = totalNorm(grads, p, activeBackend(), perTensor);
   if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
@@ -152,8 +164,8 @@ export function getNorms(tensors: Parameters, options?: NormOptions): { total: n
   const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
   const grads = gradientsOf(tensors, 'tensors');
   const perTensor = perTensorNorms ?? new Float64Array(grads.length);
-  const total = grads.length === 0 ? 0 : normOf(grads, p, errorIfNonfinite, perTensor);
-  return { total, perTensor: perTensorNorms ? perTensor : perTensor.subarray(0, grads.length) };
+  const total = grads.length === 0 ? 0 : normOf(grads, p, errorIfNonfinite, perTensor, perTensorNorms === undefined);
+  return { total, perTensor };
 }
 
 /** getNorms as a Promise; on the native backend the reductions run off the JS thread. */

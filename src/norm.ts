@@ -1,4 +1,5 @@
 import { type Backend, type GradArray, ReduceOp } from './backends/backend.js';
+import { canonicalizeNaNs } from './backends/js.js';
 import { lengthOf } from './intrinsics.js';
 import { pow2, powPos } from './pow.js';
 
@@ -195,8 +196,16 @@ function canonical(total: number): number {
   return total === total ? total : Number.NaN;
 }
 
+/** Per-tensor norms that are NaN get the canonical NaN's bits (written through an integer view, as the js backend does). */
 function canonicalAll(values: Float64Array | undefined): void {
-  if (values) for (let i = 0; i < values.length; i++) values[i] = canonical(values[i]);
+  if (!values) return;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) {
+      canonicalizeNaNs(values, false);
+      return;
+    }
+  }
 }
 
 export function totalNorm(arrays: readonly GradArray[], p: number, backend: Backend, perTensor?: Float64Array): number {

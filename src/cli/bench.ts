@@ -1,6 +1,6 @@
 import { nativeBinding } from '../backends/native.js';
 import { GradientBuffer } from '../buffer.js';
-import { clip_grad_norm_, clip_grad_value_, get_total_norm } from '../clip.js';
+import { clip_grad_norm_, clip_grad_value_, get_total_norm, getNorms } from '../clip.js';
 import { getBackend, setBackend, setNumThreads } from '../registry.js';
 
 /**
@@ -41,8 +41,12 @@ export const SHAPES: Shape[] = [
   },
 ];
 
-/** 'p=3 norm' is get_total_norm(grads, 3): the cost of gradclip's own pow (identical bits everywhere). */
-export type Operation = 'clip' | 'no-clip' | 'value' | 'p=3 norm';
+/**
+ * 'p=3 norm' is get_total_norm(grads, 3): the cost of gradclip's own pow (identical bits everywhere).
+ * 'per-tensor norms' is getNorms(grads): the total and every tensor's 2-norm from one pass (compare
+ * with no-clip, which is the total alone).
+ */
+export type Operation = 'clip' | 'no-clip' | 'value' | 'p=3 norm' | 'per-tensor norms';
 
 export interface Row {
   shape: string;
@@ -109,6 +113,16 @@ function naiveNorm3(grads: Float32Array[]): number {
   return sum ** (1 / 3);
 }
 
+function naivePerTensor(grads: Float32Array[]): Float64Array {
+  const out = new Float64Array(grads.length);
+  grads.forEach((g, k) => {
+    let sum = 0;
+    for (let i = 0; i < g.length; i++) sum += g[i] * g[i];
+    out[k] = Math.sqrt(sum);
+  });
+  return out;
+}
+
 function naiveValue(grads: Float32Array[], c: number): void {
   for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = Math.min(Math.max(g[i], -c), c);
 }
@@ -171,6 +185,7 @@ function facadeImpl(
         t.clipped(clip_grad_norm_(grads, max), max);
       } else if (op === 'no-clip') clip_grad_norm_(grads, Number.POSITIVE_INFINITY);
       else if (op === 'p=3 norm') get_total_norm(grads, 3);
+      else if (op === 'per-tensor norms') getNorms(grads);
       else clip_grad_value_(grads, 1e-3);
     },
   };
@@ -219,10 +234,11 @@ export async function runBench(
         t.clipped(naiveClip(grads, max), max);
       } else if (op === 'no-clip') naiveClip(grads, Number.POSITIVE_INFINITY);
       else if (op === 'p=3 norm') naiveNorm3(grads);
+      else if (op === 'per-tensor norms') naivePerTensor(grads);
       else naiveValue(grads, 1e-3);
     },
   });
-  const ops: Operation[] = ['clip', 'no-clip', 'value', 'p=3 norm'];
+  const ops: Operation[] = ['clip', 'no-clip', 'value', 'p=3 norm', 'per-tensor norms'];
   const total = shapes.length * (impls.length * ops.length + 1);
   let done = 0;
   const rows: Row[] = [];

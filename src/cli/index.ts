@@ -31,7 +31,8 @@ supports wasm SIMD, and the versions of gradclip, Node, V8 and Node-API. --json:
 const BENCH_HELP = `gradclip bench [--quick] [--no-torch] [--json]
 
 Times clip_grad_norm_ (coef < 1), the no-clip case (coef = 1), clip_grad_value_ and
-get_total_norm with p = 3 (gradclip's own pow, the same bits on every backend) on
+get_total_norm with p = 3 (gradclip's own pow, the same bits on every backend) and getNorms
+(the total and every tensor's norm from one pass) on
 1×1M, 1×16M, 1×64M, 1000×1000, 10000×100 and GPT-2-small shapes (float32): the native
 backend (1 thread and all threads), wasm (zero-copy GradientBuffer and plain arrays),
 the js backend and a naive JS loop, side by side with PyTorch's torch.nn.utils when

@@ -30,6 +30,10 @@ for shape in shapes:
     out["rows"].append({"shape": shape["name"], "op": "value", "ms": timed(lambda: torch.nn.utils.clip_grad_value_(params, 1e-3))})
     grads = [p.grad for p in params]
     out["rows"].append({"shape": shape["name"], "op": "p=3 norm", "ms": timed(lambda: torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g, 3) for g in grads]), 3))})
+    def per_tensor():
+        norms = torch.stack([torch.linalg.vector_norm(g) for g in grads])
+        return torch.linalg.vector_norm(norms), norms
+    out["rows"].append({"shape": shape["name"], "op": "per-tensor norms", "ms": timed(per_tensor)})
 print(json.dumps(out))
 `;
 
