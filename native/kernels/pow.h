@@ -2,6 +2,10 @@
 // explanation there), so |x|^p and the p-th root are the same bits on every backend and runtime.
 // Only IEEE double +, -, *, / and exact bit operations; the files are built with -ffp-contract=off,
 // so no multiply-add is fused (that would change the bits on arm64).
+//
+// The arithmetic is written once, as templates over the number type D: `double` for pow_pos, and
+// a vector of eight doubles (GCC/Clang vector extensions) for pow_pos_batch. Both run the same
+// operations in the same order, element by element, so they give the same bits.
 #pragma once
 
 #include <cmath>
@@ -16,7 +20,7 @@ namespace gradclip {
 namespace {
 namespace powimpl {
 
-constexpr double kSplit = 134217729.0;  // 2^27 + 1
+constexpr double kSplit = 134217729.0;  // 2^27 + 1: Dekker's split, exact products without FMA
 constexpr double kSmallestNormal = 2.2250738585072014e-308;
 constexpr double kTwo54 = 18014398509481984.0;
 
@@ -30,6 +34,68 @@ inline double pow2(int k) {
   }
   if (k < -1074) return 0.0;
   return pow2(k + 52) * pow2(-52);
+}
+
+// v = h + l exactly, h holding the high 26 bits (Dekker): the halves whose products are exact.
+template <class D>
+inline void split(D v, D& h, D& l) {
+  const D s = v * kSplit;
+  h = s - (s - v);
+  l = v - h;
+}
+
+// ln x = L + Llo, from x = 2^k · m (m in [1, 2)), c the centre of m's 1/128 of [1, 2), and the
+// table's ln c = B + Blo.
+template <class D>
+inline void ln_core(D m, D c, D kd, D B, D Blo, D& L, D& Llo) {
+  const D d = m - c;
+  const D a = m + c;
+  const D bb = a - m;
+  const D aLo = (m - (a - bb)) + (c - bb);
+  const D u = d / a;
+  const D ua = u * a;
+  D uh, ul, ah, al;
+  split(u, uh, ul);
+  split(a, ah, al);
+  const D uaLo = (((uh * ah - ua) + uh * al) + ul * ah) + ul * al;
+  const D uLo = (((d - ua) - uaLo) - u * aLo) / a;
+  const D u2 = u * u;
+  const D tail = 2.0 * uLo + 2.0 * u * (u2 * (1.0 / 3.0 + u2 * (1.0 / 5.0 + u2 * (1.0 / 7.0))));
+  const D A = kd * powtab::kLn2Hi;
+  const D C = 2.0 * u;
+  const D s1 = A + B;
+  const D b1 = s1 - A;
+  const D e1 = (A - (s1 - b1)) + (B - b1);
+  const D s2 = s1 + C;
+  const D b2 = s2 - s1;
+  const D e2 = (s1 - (s2 - b2)) + (C - b2);
+  const D low = (e1 + e2) + ((kd * powtab::kLn2Lo + Blo) + tail);
+  L = s2 + low;
+  Llo = (s2 - L) + low;
+}
+
+// y · (L + Llo) = T + Tlo (y a scalar).
+template <class D>
+inline void times(double y, D L, D Llo, D& T, D& Tlo) {
+  const D t1 = y * L;
+  double yh, yl;
+  D lh, ll;
+  split(y, yh, yl);
+  split(L, lh, ll);
+  const D t2 = ((((yh * lh - t1) + yh * ll) + yl * lh) + yl * ll) + y * Llo;
+  T = t1 + t2;
+  Tlo = (t1 - T) + t2;
+}
+
+// exp(T + Tlo) / 2^e, with N = 64·e + j chosen by the caller and 2^(j/64) = Th + Tl.
+template <class D>
+inline D exp_core(D T, D Tlo, D N, D Th, D Tl) {
+  const D rh = T - N * powtab::kL64Hi;
+  const D rl = Tlo - N * powtab::kL64Lo;
+  const D r = rh + rl;
+  const D rLo = (rh - r) + rl;
+  const D q = r + (rLo + r * r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+  return Th + (Th * q + (Tl + Tl * q));
 }
 
 // ln x = hi + lo for finite x > 0.
@@ -48,35 +114,7 @@ inline void ln_dd(double x, double& hi_out, double& lo_out) {
   double m;
   std::memcpy(&m, &mbits, sizeof m);
   const double c = 1.0 + static_cast<double>(2 * i + 1) / 256.0;
-  const double d = m - c;
-  const double a = m + c;
-  const double bb = a - m;
-  const double aLo = (m - (a - bb)) + (c - bb);
-  const double u = d / a;
-  const double ua = u * a;
-  const double su = u * kSplit;
-  const double uh = su - (su - u);
-  const double ul = u - uh;
-  const double sa = a * kSplit;
-  const double ah = sa - (sa - a);
-  const double al = a - ah;
-  const double uaLo = (((uh * ah - ua) + uh * al) + ul * ah) + ul * al;
-  const double uLo = (((d - ua) - uaLo) - u * aLo) / a;
-  const double u2 = u * u;
-  const double tail = 2.0 * uLo + 2.0 * u * (u2 * (1.0 / 3.0 + u2 * (1.0 / 5.0 + u2 * (1.0 / 7.0))));
-  const double A = static_cast<double>(k) * powtab::kLn2Hi;
-  const double B = powtab::kLog[2 * i];
-  const double C = 2.0 * u;
-  const double s1 = A + B;
-  const double b1 = s1 - A;
-  const double e1 = (A - (s1 - b1)) + (B - b1);
-  const double s2 = s1 + C;
-  const double b2 = s2 - s1;
-  const double e2 = (s1 - (s2 - b2)) + (C - b2);
-  const double low = (e1 + e2) + ((static_cast<double>(k) * powtab::kLn2Lo + powtab::kLog[2 * i + 1]) + tail);
-  const double L = s2 + low;
-  hi_out = L;
-  lo_out = (s2 - L) + low;
+  ln_core(m, c, static_cast<double>(k), powtab::kLog[2 * i], powtab::kLog[2 * i + 1], hi_out, lo_out);
 }
 
 inline double scale2(double res, int e) {
@@ -98,36 +136,19 @@ inline double pow_pos(double x, double y) {
   const double th = y * L;
   if (th > 710) return INFINITY;
   if (th < -746) return 0.0;
-  const double t1 = y * L;
-  const double sy = y * kSplit;
-  const double yh = sy - (sy - y);
-  const double yl = y - yh;
-  const double sl = L * kSplit;
-  const double lh = sl - (sl - L);
-  const double ll = L - lh;
-  const double t2 = ((((yh * lh - t1) + yh * ll) + yl * lh) + yl * ll) + y * Llo;
-  const double T = t1 + t2;
-  const double Tlo = (t1 - T) + t2;
+  double T, Tlo;
+  times(y, L, Llo, T, Tlo);
   const double N = std::floor(T * powtab::kInvL64 + 0.5);
   const int n = static_cast<int>(N);
   const int j = n & 63;
   const int e = (n - j) / 64;
-  const double rh = T - N * powtab::kL64Hi;
-  const double rl = Tlo - N * powtab::kL64Lo;
-  const double r = rh + rl;
-  const double rLo = (rh - r) + rl;
-  const double q =
-      r + (rLo + r * r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-  const double Th = powtab::kExp[2 * j];
-  const double Tl = powtab::kExp[2 * j + 1];
-  return scale2(Th + (Th * q + (Tl + Tl * q)), e);
+  return scale2(exp_core(T, Tlo, N, powtab::kExp[2 * j], powtab::kExp[2 * j + 1]), e);
 }
 
-// pow_pos over n values (a multiple of 8), eight at a time in GCC/Clang vector types, which each
-// ISA's file lowers to its own registers (one zmm on AVX-512, two ymm on AVX2, four xmm on SSE2 and
-// NEON, scalars elsewhere): the same operations as pow_pos, in the same order, element by element,
-// so the same bits. Values off the common path (zero, subnormal, inf, NaN, 1, or a result that would
-// leave the normal range) are redone one by one with pow_pos.
+// pow_pos over n values (a multiple of 8), eight at a time in vector types, which each ISA's file
+// lowers to its own registers (one zmm on AVX-512, two ymm on AVX2, four xmm on SSE2 and NEON,
+// scalars elsewhere). Values off the common path (zero, subnormal, inf, NaN, 1, or a result that
+// would leave the normal range) are redone one by one with pow_pos.
 namespace powvec {
 typedef double vd __attribute__((vector_size(64)));
 typedef std::int64_t vi __attribute__((vector_size(64)));
@@ -143,8 +164,8 @@ inline void pow_pos_batch(const double* x, double* out, double y) {
   using namespace powimpl;
   using powvec::vd;
   using powvec::vi;
-  using powvec::vu;
   using powvec::vi32;
+  using powvec::vu;
   static_assert(n % powvec::W == 0, "whole vectors only");
   vi odd = {};
   for (std::size_t base = 0; base < n; base += powvec::W) {
@@ -152,54 +173,19 @@ inline void pow_pos_batch(const double* x, double* out, double y) {
     std::memcpy(&xk, x + base, sizeof xk);
     const vu bits = reinterpret_cast<vu>(xk);
     const vi32 hi = __builtin_convertvector(bits >> 32, vi32);  // x > 0 here: the sign bit is clear
-    const vi32 ki = (hi >> 20) - 1023;
     const vi32 i = (hi >> 13) & 127;
     const vd m = reinterpret_cast<vd>((bits & 0x000fffffffffffffull) | 0x3ff0000000000000ull);
     const vd c = 1.0 + __builtin_convertvector(2 * i + 1, vd) / 256.0;
-    const vd d = m - c;
-    const vd a = m + c;
-    const vd bb = a - m;
-    const vd aLo = (m - (a - bb)) + (c - bb);
-    const vd u = d / a;
-    const vd ua = u * a;
-    const vd su = u * kSplit;
-    const vd uh = su - (su - u);
-    const vd ul = u - uh;
-    const vd sa = a * kSplit;
-    const vd ah = sa - (sa - a);
-    const vd al = a - ah;
-    const vd uaLo = (((uh * ah - ua) + uh * al) + ul * ah) + ul * al;
-    const vd uLo = (((d - ua) - uaLo) - u * aLo) / a;
-    const vd u2 = u * u;
-    const vd tail = 2.0 * uLo + 2.0 * u * (u2 * (1.0 / 3.0 + u2 * (1.0 / 5.0 + u2 * (1.0 / 7.0))));
-    const vd kd = __builtin_convertvector(ki, vd);
-    const vd A = kd * powtab::kLn2Hi;
     vd B, Blo;
     for (std::size_t k = 0; k < powvec::W; ++k) {
       B[k] = powtab::kLog[2 * i[k]];
       Blo[k] = powtab::kLog[2 * i[k] + 1];
     }
-    const vd C = 2.0 * u;
-    const vd s1 = A + B;
-    const vd b1 = s1 - A;
-    const vd e1 = (A - (s1 - b1)) + (B - b1);
-    const vd s2 = s1 + C;
-    const vd b2 = s2 - s1;
-    const vd e2 = (s1 - (s2 - b2)) + (C - b2);
-    const vd low = (e1 + e2) + ((kd * powtab::kLn2Lo + Blo) + tail);
-    const vd L = s2 + low;
-    const vd Llo = (s2 - L) + low;
+    vd L, Llo, T, Tlo;
+    ln_core(m, c, __builtin_convertvector((hi >> 20) - 1023, vd), B, Blo, L, Llo);
+    times(y, L, Llo, T, Tlo);
+    // The common path: x normal, finite, not 1, and the result normal (|y·L| < 708 < ln 2^1022).
     const vd t1 = y * L;
-    const double sy = y * kSplit;
-    const double yh = sy - (sy - y);
-    const double yl = y - yh;
-    const vd sl = L * kSplit;
-    const vd lh = sl - (sl - L);
-    const vd ll = L - lh;
-    const vd t2 = ((((yh * lh - t1) + yh * ll) + yl * lh) + yl * ll) + y * Llo;
-    const vd T = t1 + t2;
-    const vd Tlo = (t1 - T) + t2;
-    // The common path: x normal, finite, not 1, and the result normal (|T| < 708 < ln 2^1022).
     const vi common = (xk >= kSmallestNormal) & (xk < INFINITY) & (xk != 1.0) & (t1 < 708.0) & (t1 > -708.0);
     odd |= ~common;
     const vd zero = {};
@@ -208,22 +194,15 @@ inline void pow_pos_batch(const double* x, double* out, double y) {
     const vd v = Tc * powtab::kInvL64 + 0.5;
     vi32 nn = __builtin_convertvector(v, vi32);
     nn += __builtin_convertvector(__builtin_convertvector(nn, vd) > v, vi32);  // a true comparison is -1
-    const vd N = __builtin_convertvector(nn, vd);
     const vi32 j = nn & 63;
     const vi32 e = (nn - j) >> 6;
-    const vd rh = Tc - N * powtab::kL64Hi;
-    const vd rl = (common ? Tlo : zero) - N * powtab::kL64Lo;
-    const vd r = rh + rl;
-    const vd rLo = (rh - r) + rl;
-    const vd q =
-        r + (rLo + r * r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     vd Th, Tl;
     for (std::size_t k = 0; k < powvec::W; ++k) {
       Th[k] = powtab::kExp[2 * j[k]];
       Tl[k] = powtab::kExp[2 * j[k] + 1];
     }
     const vd scale = reinterpret_cast<vd>(__builtin_convertvector(e + 1023, vu) << 52);
-    const vd res = (Th + (Th * q + (Tl + Tl * q))) * scale;
+    const vd res = exp_core(Tc, common ? Tlo : zero, __builtin_convertvector(nn, vd), Th, Tl) * scale;
     std::memcpy(out + base, &res, sizeof res);
   }
   bool any = false;

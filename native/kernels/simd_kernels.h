@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "contract.h"
 #include "pow.h"
@@ -135,18 +136,10 @@ inline void for_each_aligned(T* x, std::size_t n, F f) {
 // The canonical quiet NaN of each dtype (SPEC §6): every NaN a kernel writes has these bits,
 // whatever the hardware would have made of the operands' payloads and signs.
 template <class T>
-T canonical_nan();
-template <>
-inline float canonical_nan<float>() {
-  const std::uint32_t bits = 0x7fc00000u;
-  float v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-}
-template <>
-inline double canonical_nan<double>() {
-  const std::uint64_t bits = 0x7ff8000000000000ull;
-  double v;
+T canonical_nan() {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  const Bits bits = sizeof(T) == 4 ? Bits(0x7fc00000u) : Bits(0x7ff8000000000000ull);
+  T v;
   std::memcpy(&v, &bits, sizeof v);
   return v;
 }
@@ -166,12 +159,13 @@ void scale(typename O::T* x, std::size_t n, typename O::T c) {
     });
     return;
   }
-  std::size_t head = ((64 - (reinterpret_cast<std::uintptr_t>(x) & 63)) & 63) / sizeof(T);
-  if (head > n) head = n;
-  for (std::size_t i = 0; i < head; ++i) {
+  const auto one = [x, c, nan](std::size_t i) {
     const T r = x[i] * c;
     x[i] = r != r ? nan : r;
-  }
+  };
+  std::size_t head = ((64 - (reinterpret_cast<std::uintptr_t>(x) & 63)) & 63) / sizeof(T);
+  if (head > n) head = n;
+  for (std::size_t i = 0; i < head; ++i) one(i);
   const typename O::Vec cv = O::Set1(c);
   typename O::Mask bad = O::NoNaN();
   std::size_t i = head;
@@ -189,10 +183,7 @@ void scale(typename O::T* x, std::size_t n, typename O::T c) {
     i += O::N;
   }
   const std::size_t vectorEnd = i;
-  for (; i < n; ++i) {
-    const T r = x[i] * c;
-    x[i] = r != r ? nan : r;
-  }
+  for (; i < n; ++i) one(i);
   if (O::AnyNaN(bad)) {
     for (std::size_t k = head; k < vectorEnd; ++k) {
       if (x[k] != x[k]) x[k] = nan;

@@ -213,6 +213,17 @@ export function loadNative(): Backend {
   const b = loadBinding();
   const { tokenFor, reset } = preparedLists(b);
   const note = b.info().isaNote;
+  // Runs a synchronous list call; on a stale token (the addon's slots were replaced behind our
+  // back), unpacks the list again, once.
+  const withToken = (arrays: readonly GradArray[], call: (token: Token) => void): void => {
+    try {
+      call(tokenFor(arrays));
+    } catch (err) {
+      if (!isStale(err)) throw err;
+      reset();
+      call(tokenFor(arrays));
+    }
+  };
   const backend: Backend = {
     name: 'native',
     get isa() {
@@ -221,42 +232,17 @@ export function loadNative(): Backend {
     notes: note ? [`native: ${note}`] : [],
     threads: () => b.info().threads,
     setThreads: (n) => b.setThreads(n),
-    // On a stale token (the addon's slots were replaced behind our back), unpack again, once.
     reduce(arrays, op: ReduceOp, p, scales, out) {
-      try {
-        b.reduce(tokenFor(arrays), op, p, scales, out);
-      } catch (err) {
-        if (!isStale(err)) throw err;
-        reset();
-        b.reduce(tokenFor(arrays), op, p, scales, out);
-      }
+      withToken(arrays, (token) => b.reduce(token, op, p, scales, out));
     },
     scale(arrays, coef) {
-      try {
-        b.scale(tokenFor(arrays), coef);
-      } catch (err) {
-        if (!isStale(err)) throw err;
-        reset();
-        b.scale(tokenFor(arrays), coef);
-      }
+      withToken(arrays, (token) => b.scale(token, coef));
     },
     scaleEach(arrays, coefs) {
-      try {
-        b.scaleEach(tokenFor(arrays), coefs);
-      } catch (err) {
-        if (!isStale(err)) throw err;
-        reset();
-        b.scaleEach(tokenFor(arrays), coefs);
-      }
+      withToken(arrays, (token) => b.scaleEach(token, coefs));
     },
     clamp(arrays, lo, hi) {
-      try {
-        b.clamp(tokenFor(arrays), lo, hi);
-      } catch (err) {
-        if (!isStale(err)) throw err;
-        reset();
-        b.clamp(tokenFor(arrays), lo, hi);
-      }
+      withToken(arrays, (token) => b.clamp(token, lo, hi));
     },
   };
   if (offThread) {
