@@ -173,14 +173,24 @@ export async function getNormsAsync(
   tensors: Parameters,
   options?: NormOptions,
 ): Promise<{ total: number; perTensor: Float64Array }> {
+  const { total, perTensor } = await normsAsync(tensors, options, true);
+  return { total, perTensor: perTensor as Float64Array };
+}
+
+/** The total (and, when wanted or asked for through perTensorNorms, the per-tensor norms) off the JS thread. */
+async function normsAsync(
+  tensors: Parameters,
+  options: NormOptions | undefined,
+  wantPerTensor: boolean,
+): Promise<{ total: number; perTensor: Float64Array | undefined }> {
   const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
   const grads = gradientsOf(tensors, 'tensors', true);
   checkPerTensorOut(perTensorNorms, grads.length);
-  const perTensor = new Float64Array(grads.length);
+  const perTensor = wantPerTensor || perTensorNorms ? new Float64Array(grads.length) : undefined;
   if (grads.length === 0) return { total: 0, perTensor: perTensorNorms ?? perTensor };
   const total = await totalNormAsync(grads, p, activeBackend(), perTensor);
   if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
-  if (perTensorNorms) perTensorNorms.set(perTensor);
+  if (perTensorNorms && perTensor) perTensorNorms.set(perTensor);
   return { total, perTensor: perTensorNorms ?? perTensor };
 }
 
@@ -314,7 +324,7 @@ export async function clipGradNormAsync(
 
 /** getTotalNorm as a Promise; on the native backend the reductions run off the JS thread. */
 export async function getTotalNormAsync(tensors: Parameters, options?: NormOptions): Promise<number> {
-  return (await getNormsAsync(tensors, options)).total;
+  return (await normsAsync(tensors, options, false)).total;
 }
 
 /** clipGradValue as a Promise (a number or { min, max }); on the native backend the clamping runs off the JS thread. */
