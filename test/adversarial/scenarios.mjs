@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { rng } from '../support/rng.mjs';
 
 const ENTRY = process.env.GRADCLIP_ENTRY ?? new URL('../../dist/index.js', import.meta.url).href;
 const [name, backendArg] = process.argv.slice(2);
@@ -44,18 +45,6 @@ function errorOf(fn) {
 }
 function describeError(e) {
   return e === undefined ? 'no error' : `${e.constructor?.name}: ${String(e.message).slice(0, 160)}`;
-}
-
-/** A deterministic generator (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 const scenarios = {

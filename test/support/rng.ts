@@ -1,14 +1,6 @@
-/** A small seeded PRNG (mulberry32) so test data is the same on every run and machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.mjs';
+
+export { rng };
 
 /** Standard normal deviates (Box–Muller). */
 export function normals(n: number, seed: number): Float64Array {
