@@ -14,6 +14,13 @@ function pow2(k: i32): f64 {
   return pow2(k + 52) * pow2(-52);
 }
 
+/** v's high 26 bits (Dekker's split): v = high(v) + (v - high(v)), and products of halves are exact. */
+// @ts-ignore: decorator
+@inline function high(v: f64): f64 {
+  const s = v * SPLIT;
+  return s - (s - v);
+}
+
 let lnLo: f64 = 0;
 
 /** ln x = result + lnLo, for finite x > 0. */
@@ -35,11 +42,9 @@ function lnDD(x: f64): f64 {
   const aLo = m - (a - bb) + (c - bb);
   const u = d / a;
   const ua = u * a;
-  const su = u * SPLIT;
-  const uh = su - (su - u);
+  const uh = high(u);
   const ul = u - uh;
-  const sa = a * SPLIT;
-  const ah = sa - (sa - a);
+  const ah = high(a);
   const al = a - ah;
   const uaLo = uh * ah - ua + uh * al + ul * ah + ul * al;
   const uLo = (d - ua - uaLo - u * aLo) / a;
@@ -77,11 +82,9 @@ export function powPos(x: f64, y: f64): f64 {
   if (th > 710) return Infinity;
   if (th < -746) return 0;
   const t1 = y * L;
-  const sy = y * SPLIT;
-  const yh = sy - (sy - y);
+  const yh = high(y);
   const yl = y - yh;
-  const sl = L * SPLIT;
-  const lh = sl - (sl - L);
+  const lh = high(L);
   const ll = L - lh;
   const t2 = yh * lh - t1 + yh * ll + yl * lh + yl * ll + y * Llo;
   const T = t1 + t2;

@@ -33,6 +33,12 @@ export function pow2(k: number): number {
 
 /** Dekker's split constant, 2^27 + 1: exact products without a fused multiply-add (|a|, |b| < 2^996). */
 const SPLIT = 134217729;
+/** v's high 26 bits (Dekker's split): v = high(v) + (v - high(v)), and products of halves are exact. */
+function high(v: number): number {
+  const s = v * SPLIT;
+  return s - (s - v);
+}
+
 const THIRD = 1 / 3;
 const FIFTH = 1 / 5;
 const SEVENTH = 1 / 7;
@@ -60,13 +66,11 @@ function lnDD(x: number): void {
   const bb = a - m;
   const aLo = m - (a - bb) + (c - bb);
   const u = d / a;
-  // u·a = ua + uaLo exactly (Dekker's product, written out: no fused multiply-add anywhere).
+  // u·a = ua + uaLo exactly (Dekker's product: no fused multiply-add anywhere).
   const ua = u * a;
-  const su = u * SPLIT;
-  const uh = su - (su - u);
+  const uh = high(u);
   const ul = u - uh;
-  const sa = a * SPLIT;
-  const ah = sa - (sa - a);
+  const ah = high(a);
   const al = a - ah;
   const uaLo = uh * ah - ua + uh * al + ul * ah + ul * al;
   const uLo = (d - ua - uaLo - u * aLo) / a;
@@ -108,11 +112,9 @@ export function powPos(x: number, y: number): number {
   if (th < -746) return 0;
   // y·L = t1 + t1Lo exactly (Dekker's product).
   const t1 = y * L;
-  const sy = y * SPLIT;
-  const yh = sy - (sy - y);
+  const yh = high(y);
   const yl = y - yh;
-  const sl = L * SPLIT;
-  const lh = sl - (sl - L);
+  const lh = high(L);
   const ll = L - lh;
   const t2 = yh * lh - t1 + yh * ll + yl * lh + yl * ll + y * Llo;
   const T = t1 + t2;
