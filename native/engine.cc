@@ -26,6 +26,8 @@ TensorList::TensorList(std::vector<TensorView> views) : views_(std::move(views))
   for (std::size_t t = 0; t < views_.size(); ++t) {
     for (std::size_t start = 0; start < views_[t].length; start += kBlock) {
       const std::size_t len = views_[t].length - start < kBlock ? views_[t].length - start : kBlock;
+      if ((start / kBlock) % kRunBlocks == 0) runs_.push_back({t, start, 0, blocks_.size()});
+      runs_.back().length += len;
       blocks_.push_back({t, start, len});
     }
     elements_ += views_[t].length;
@@ -34,15 +36,14 @@ TensorList::TensorList(std::vector<TensorView> views) : views_(std::move(views))
   for (const TensorView& v : views_) one_block_each_ = one_block_each_ && v.length > 0 && v.length <= kBlock;
 }
 
-template <class Fn>
-void Engine::for_blocks(const TensorList& list, const Fn& fn) const {
-  const auto& blocks = list.blocks();
+template <class Item, class Fn>
+void Engine::for_items(const TensorList& list, const std::vector<Item>& items, const Fn& fn) const {
   std::size_t parts = threads();
-  if (parts > blocks.size()) parts = blocks.size();
+  if (parts > items.size()) parts = items.size();
   // A block costs a fixed ~30 ns on top of its elements (the lane tree, the call): about the
   // time of 256 streamed elements, so lists of many small tensors count that too.
   constexpr std::size_t kBlockCost = 256;
-  if (list.elements() + blocks.size() * kBlockCost < parallel_threshold()) parts = 1;
+  if (list.elements() + list.blocks().size() * kBlockCost < parallel_threshold()) parts = 1;
   std::unique_lock<std::mutex> pool_lock(pool_.busy(), std::try_to_lock);
   if (pool_lock.owns_lock()) {
     pool_.trim(threads() - 1);  // after setNumThreads lowered the count
@@ -50,27 +51,27 @@ void Engine::for_blocks(const TensorList& list, const Fn& fn) const {
     parts = 1;  // another caller has the pool: same result on one thread
   }
   if (parts <= 1) {
-    for (std::size_t b = 0; b < blocks.size(); ++b) fn(b);
+    for (std::size_t i = 0; i < items.size(); ++i) fn(i);
     return;
   }
-  // Threads take runs of consecutive blocks (about kGrab elements each) from a shared counter,
+  // Threads take grabs of consecutive items (about kGrab elements each) from a shared counter,
   // so a thread that wakes late simply takes fewer; results are stored per block, so who
   // computed a block never changes what is added to what.
   constexpr std::size_t kGrab = std::size_t(1) << 17;
-  std::vector<std::size_t> runs{0};
-  std::size_t in_run = 0;
-  for (std::size_t b = 0; b < blocks.size(); ++b) {
-    in_run += blocks[b].length;
-    if (in_run >= kGrab) {
-      runs.push_back(b + 1);
-      in_run = 0;
+  std::vector<std::size_t> grabs{0};
+  std::size_t in_grab = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    in_grab += items[i].length;
+    if (in_grab >= kGrab) {
+      grabs.push_back(i + 1);
+      in_grab = 0;
     }
   }
-  if (runs.back() != blocks.size()) runs.push_back(blocks.size());
+  if (grabs.back() != items.size()) grabs.push_back(items.size());
   std::atomic<std::size_t> next{0};
   const std::function<void(std::size_t)> job = [&](std::size_t) {
-    for (std::size_t r = next.fetch_add(1); r + 1 < runs.size(); r = next.fetch_add(1)) {
-      for (std::size_t b = runs[r]; b < runs[r + 1]; ++b) fn(b);
+    for (std::size_t g = next.fetch_add(1); g + 1 < grabs.size(); g = next.fetch_add(1)) {
+      for (std::size_t i = grabs[g]; i < grabs[g + 1]; ++i) fn(i);
     }
   };
   pool_.run(parts, job);
@@ -87,34 +88,44 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
   const bool direct = list.one_block_each();
   std::vector<double> results(direct ? 0 : blocks.size());
   double* dest = direct ? out : results.data();
-  for_blocks(list, [&](std::size_t b) {
-    const auto& blk = blocks[b];
-    const TensorView& t = ts[blk.tensor];
-    const double s = scales ? scales[blk.tensor] : 1.0;
-    double r = 0;
-    if (t.f64) {
-      const double* x = static_cast<const double*>(t.data) + blk.start;
-      switch (op) {
-        case Op::SumAbs:
-        case Op::SumSquares: r = k.block_sum_f64(x, blk.length, op, s); break;
-        case Op::SumPow: r = k.block_sum_pow_f64(x, blk.length, p, s); break;
-        case Op::MaxAbs: r = k.max_abs_f64(x, blk.length); break;
-        case Op::MinAbs: r = k.min_abs_f64(x, blk.length); break;
-        case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f64(x, blk.length)); break;
+  if (op == Op::SumAbs || op == Op::SumSquares) {
+    // Runs of consecutive blocks: one kernel call reads several of a tensor's blocks at once.
+    const auto& runs = list.runs();
+    for_items(list, runs, [&](std::size_t r) {
+      const auto& run = runs[r];
+      const TensorView& t = ts[run.tensor];
+      const double s = scales ? scales[run.tensor] : 1.0;
+      if (t.f64) k.block_sums_f64(static_cast<const double*>(t.data) + run.start, run.length, op, s, dest + run.first);
+      else k.block_sums_f32(static_cast<const float*>(t.data) + run.start, run.length, op, s, dest + run.first);
+    });
+  } else {
+    for_blocks(list, [&](std::size_t b) {
+      const auto& blk = blocks[b];
+      const TensorView& t = ts[blk.tensor];
+      const double s = scales ? scales[blk.tensor] : 1.0;
+      double r = 0;
+      if (t.f64) {
+        const double* x = static_cast<const double*>(t.data) + blk.start;
+        switch (op) {
+          case Op::SumPow: r = k.block_sum_pow_f64(x, blk.length, p, s); break;
+          case Op::MaxAbs: r = k.max_abs_f64(x, blk.length); break;
+          case Op::MinAbs: r = k.min_abs_f64(x, blk.length); break;
+          case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f64(x, blk.length)); break;
+          default: break;
+        }
+      } else {
+        const float* x = static_cast<const float*>(t.data) + blk.start;
+        switch (op) {
+          case Op::SumPow: r = k.block_sum_pow_f32(x, blk.length, p, s); break;
+          case Op::MaxAbs: r = k.max_abs_f32(x, blk.length); break;
+          case Op::MinAbs: r = k.min_abs_f32(x, blk.length); break;
+          case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f32(x, blk.length)); break;
+          default: break;
+        }
       }
-    } else {
-      const float* x = static_cast<const float*>(t.data) + blk.start;
-      switch (op) {
-        case Op::SumAbs:
-        case Op::SumSquares: r = k.block_sum_f32(x, blk.length, op, s); break;
-        case Op::SumPow: r = k.block_sum_pow_f32(x, blk.length, p, s); break;
-        case Op::MaxAbs: r = k.max_abs_f32(x, blk.length); break;
-        case Op::MinAbs: r = k.min_abs_f32(x, blk.length); break;
-        case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_f32(x, blk.length)); break;
-      }
-    }
-    dest[b] = r;
-  });
+      dest[b] = r;
+    });
+  }
   if (direct) return;
   // Combine block results per tensor, blocks in order (the same as js.ts).
   for (std::size_t i = 0; i < n; ++i) out[i] = op == Op::MinAbs ? INFINITY : 0.0;
@@ -137,14 +148,14 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
 }
 
 std::uint64_t Engine::probe_read(const TensorList& list) const {
-  const auto& blocks = list.blocks();
+  const auto& runs = list.runs();
   const TensorView* ts = list.views().data();
-  std::vector<std::uint64_t> acc(blocks.size());
-  for_blocks(list, [&](std::size_t b) {
-    const auto& blk = blocks[b];
-    const TensorView& t = ts[blk.tensor];
+  std::vector<std::uint64_t> acc(runs.size());
+  for_items(list, runs, [&](std::size_t r) {
+    const auto& run = runs[r];
+    const TensorView& t = ts[run.tensor];
     const std::size_t width = t.f64 ? 8 : 4;
-    acc[b] = kernels()->probe_read(static_cast<const char*>(t.data) + blk.start * width, blk.length * width);
+    acc[r] = kernels()->probe_read(static_cast<const char*>(t.data) + run.start * width, run.length * width);
   });
   std::uint64_t r = 0;
   for (std::uint64_t a : acc) r |= a;

@@ -27,10 +27,17 @@ class TensorList {
   struct Block {
     std::size_t tensor, start, length;
   };
+  // Up to kRunBlocks consecutive blocks of one tensor, from block `first` of the list: what one
+  // call of a block_sums kernel reads (several streams at once).
+  struct Run {
+    std::size_t tensor, start, length, first;
+  };
+  static constexpr std::size_t kRunBlocks = 4;
   TensorList() = default;
   explicit TensorList(std::vector<TensorView> views);
   const std::vector<TensorView>& views() const { return views_; }
   const std::vector<Block>& blocks() const { return blocks_; }
+  const std::vector<Run>& runs() const { return runs_; }
   std::size_t size() const { return views_.size(); }
   std::size_t elements() const { return elements_; }
   // Every tensor is exactly one block (block i is tensor i).
@@ -39,6 +46,7 @@ class TensorList {
  private:
   std::vector<TensorView> views_;
   std::vector<Block> blocks_;
+  std::vector<Run> runs_;
   std::size_t elements_ = 0;
   bool one_block_each_ = true;
 };
@@ -64,7 +72,8 @@ class Engine {
   void scale_each(const TensorList& list, const double* coefs) const;
   // x = min(max(x, lo), hi), bounds rounded to each tensor's dtype.
   void clamp(const TensorList& list, double lo, double hi) const;
-  // Benchmark probe: one plain read pass over the tensors' bytes, split over threads like the kernels.
+  // Benchmark probe: one plain read pass over the tensors' bytes, run by run (as the sum kernels
+  // read), split over threads like the kernels.
   std::uint64_t probe_read(const TensorList& list) const;
 
   const KernelTable* kernels() const { return kernels_.load(); }
@@ -81,9 +90,13 @@ class Engine {
   void set_parallel_threshold(std::size_t n) { parallel_threshold_.store(n); }
 
  private:
-  // Calls fn(block index) for every block of the list, split over threads by element count.
+  // Calls fn(i) for every item of a list's blocks() or runs(), split over threads by element count.
+  template <class Item, class Fn>
+  void for_items(const TensorList& list, const std::vector<Item>& items, const Fn& fn) const;
   template <class Fn>
-  void for_blocks(const TensorList& list, const Fn& fn) const;
+  void for_blocks(const TensorList& list, const Fn& fn) const {
+    for_items(list, list.blocks(), fn);
+  }
 
   std::atomic<const KernelTable*> kernels_;
   std::string isa_note_;

@@ -44,6 +44,8 @@ struct F64Ops {
 
 struct Avx512 {
   static constexpr std::size_t W = 8;
+  // Four blocks read at once: 16 of the 32 zmm registers hold the accumulators.
+  static constexpr std::size_t Streams = 4;
   using D = __m512d;
   static D LoadWide(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
   static D LoadWide(const double* p) { return _mm512_loadu_pd(p); }

@@ -37,9 +37,11 @@ inline double combine_lanes(double* lanes) {
 // that block's result; whole-range kernels (max/min/count/scale/clamp) are order-free.
 struct KernelTable {
   const char* isa;
+  // out[j] = the sum of block j of x[0, n) (blocks of kBlock elements from x, the last one possibly
+  // shorter), so a run of consecutive blocks of one tensor is one call, read as several streams at once.
   // op is SumAbs or SumSquares; scale multiplies each element first (an exact power of two).
-  double (*block_sum_f32)(const float* x, std::size_t n, Op op, double scale);
-  double (*block_sum_f64)(const double* x, std::size_t n, Op op, double scale);
+  void (*block_sums_f32)(const float* x, std::size_t n, Op op, double scale, double* out);
+  void (*block_sums_f64)(const double* x, std::size_t n, Op op, double scale, double* out);
   // NaN if any element is NaN; max starts at 0, min at +inf.
   double (*max_abs_f32)(const float* x, std::size_t n);
   double (*max_abs_f64)(const double* x, std::size_t n);
@@ -58,8 +60,8 @@ struct KernelTable {
   // x = min(max(x, lo), hi) as `x < lo ? lo : x`, then `x > hi ? hi : x`: NaN stays NaN.
   void (*clamp_f32)(float* x, std::size_t n, float lo, float hi);
   void (*clamp_f64)(double* x, std::size_t n, double lo, double hi);
-  // Benchmark probe, not a kernel: one plain read pass over the bytes (an OR of 64-bit words,
-  // vectorized with this table's ISA flags). The result only keeps the loop alive.
+  // Benchmark probe, not a kernel: one plain read pass over the bytes (an OR of 64-bit words, four
+  // streams at once, vectorized with this table's ISA flags). The result only keeps the loop alive.
   std::uint64_t (*probe_read)(const void* data, std::size_t bytes);
 };
 

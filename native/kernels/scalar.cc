@@ -26,6 +26,7 @@ struct ScalarOps {
 
 struct Scalar {
   static constexpr std::size_t W = 1;
+  static constexpr std::size_t Streams = 1;
   using D = double;
   static D LoadWide(const float* p) { return *p; }
   static D LoadWide(const double* p) { return *p; }

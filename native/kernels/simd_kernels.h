@@ -25,46 +25,89 @@ namespace simd {
 // built for another instruction set (slower, or an illegal instruction on an older CPU).
 namespace {
 
+// One chunk of kLanes elements of a block, added to its N = kLanes / W accumulators.
 template <class V, bool Squares, bool Scaled, class T>
-double block_sum(const T* x, std::size_t n, double s) {
-  constexpr std::size_t N = kLanes / V::W;  // accumulators; accumulator k holds lanes [k·W, k·W+W)
-  typename V::D acc[N];
-  for (std::size_t k = 0; k < N; ++k) acc[k] = V::Zero();
-  const typename V::D sv = V::Set1(s);
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (std::size_t k = 0; k < N; ++k) {
-      typename V::D v = V::LoadWide(x + i + k * V::W);
-      if (Scaled) v = V::Mul(v, sv);
-      // Square, then add: two roundings for f64 (the files are built with -ffp-contract=off).
-      acc[k] = V::Add(acc[k], Squares ? V::Mul(v, v) : V::Abs(v));
-    }
+inline void add_chunk(typename V::D* acc, const T* x, typename V::D sv) {
+  constexpr std::size_t N = kLanes / V::W;  // accumulator k holds lanes [k·W, k·W+W)
+  for (std::size_t k = 0; k < N; ++k) {
+    typename V::D v = V::LoadWide(x + k * V::W);
+    if (Scaled) v = V::Mul(v, sv);
+    // Square, then add: two roundings for f64 (the files are built with -ffp-contract=off).
+    acc[k] = V::Add(acc[k], Squares ? V::Mul(v, v) : V::Abs(v));
   }
-  if (i < n) {
-    // The tail, zero-padded into one more chunk: lane sums are >= +0 and adding +0 is exact,
-    // so this is the same as adding each tail element to its lane.
-    alignas(64) T pad[kLanes] = {};
-    for (std::size_t j = 0; i + j < n; ++j) pad[j] = x[i + j];
-    for (std::size_t k = 0; k < N; ++k) {
-      typename V::D v = V::LoadWide(pad + k * V::W);
-      if (Scaled) v = V::Mul(v, sv);
-      acc[k] = V::Add(acc[k], Squares ? V::Mul(v, v) : V::Abs(v));
-    }
-  }
-  // The pairwise lane tree in registers: accumulator halves first (lane distance 16, 8, ...
-  // down to W), then within the last vector (W/2, ..., 1): the same additions as
-  // combine_lanes in contract.h, in the same order.
+}
+
+// The pairwise lane tree in registers: accumulator halves first (lane distance 16, 8, ...
+// down to W), then within the last vector (W/2, ..., 1): the same additions as
+// combine_lanes in contract.h, in the same order.
+template <class V>
+inline double lane_tree(typename V::D* acc) {
+  constexpr std::size_t N = kLanes / V::W;
   for (std::size_t count = N; count > 1; count /= 2) {
     for (std::size_t k = 0; k < count / 2; ++k) acc[k] = V::Add(acc[k], acc[k + count / 2]);
   }
   return V::Horizontal(acc[0]);
 }
 
+template <class V, bool Squares, bool Scaled, class T>
+double block_sum(const T* x, std::size_t n, double s) {
+  typename V::D acc[kLanes / V::W];
+  for (auto& a : acc) a = V::Zero();
+  const typename V::D sv = V::Set1(s);
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) add_chunk<V, Squares, Scaled>(acc, x + i, sv);
+  if (i < n) {
+    // The tail, zero-padded into one more chunk: lane sums are >= +0 and adding +0 is exact,
+    // so this is the same as adding each tail element to its lane.
+    alignas(64) T pad[kLanes] = {};
+    for (std::size_t j = 0; i + j < n; ++j) pad[j] = x[i + j];
+    add_chunk<V, Squares, Scaled>(acc, pad, sv);
+  }
+  return lane_tree<V>(acc);
+}
+
+// S whole consecutive blocks at once: each block keeps its own accumulators (so its result, and
+// the contract's bits, are those of block_sum), the loop just reads S streams concurrently. One
+// stream leaves the core waiting on memory (issue 10: on the AVX-512 machine four streams read
+// 64M floats ~10 % faster than one); S is V::Streams, as many as the registers hold without spilling.
+template <class V, bool Squares, bool Scaled, class T>
+void block_sums_streams(const T* x, double s, double* out) {
+  constexpr std::size_t S = V::Streams;
+  typename V::D acc[S][kLanes / V::W];
+  for (auto& block : acc)
+    for (auto& a : block) a = V::Zero();
+  const typename V::D sv = V::Set1(s);
+  for (std::size_t i = 0; i < kBlock; i += kLanes) {
+    for (std::size_t b = 0; b < S; ++b) add_chunk<V, Squares, Scaled>(acc[b], x + b * kBlock + i, sv);
+  }
+  for (std::size_t b = 0; b < S; ++b) out[b] = lane_tree<V>(acc[b]);
+}
+
+// out[j] = the result of block j of x[0, n): blocks of kBlock elements, the last one possibly shorter.
+template <class V, bool Squares, bool Scaled, class T>
+void block_sums(const T* x, std::size_t n, double s, double* out) {
+  std::size_t b = 0;
+  if constexpr (V::Streams > 1) {
+    for (; (b + V::Streams) * kBlock <= n; b += V::Streams)
+      block_sums_streams<V, Squares, Scaled>(x + b * kBlock, s, out + b);
+  }
+  for (; b * kBlock < n; ++b) {
+    const std::size_t len = n - b * kBlock < kBlock ? n - b * kBlock : kBlock;
+    out[b] = block_sum<V, Squares, Scaled>(x + b * kBlock, len, s);
+  }
+}
+
 template <class V, class T>
-double block_sum_dispatch(const T* x, std::size_t n, Op op, double s) {
+void block_sums_dispatch(const T* x, std::size_t n, Op op, double s, double* out) {
   const bool squares = op == Op::SumSquares;
-  if (s == 1.0) return squares ? block_sum<V, true, false>(x, n, s) : block_sum<V, false, false>(x, n, s);
-  return squares ? block_sum<V, true, true>(x, n, s) : block_sum<V, false, true>(x, n, s);
+  if (s == 1.0) {
+    if (squares) block_sums<V, true, false>(x, n, s, out);
+    else block_sums<V, false, false>(x, n, s, out);
+  } else if (squares) {
+    block_sums<V, true, true>(x, n, s, out);
+  } else {
+    block_sums<V, false, true>(x, n, s, out);
+  }
 }
 
 // Σ|x·s|^p: 32 values at a time through pow_pos_batch (vectorized with this file's ISA flags), each
@@ -199,25 +242,31 @@ void clamp(T* x, std::size_t n, T lo, T hi) {
   });
 }
 
+// Four streams (the quarters of the range) read at once, as the sum kernels read several blocks:
+// a probe must be at least as fast as the best kernel over the same bytes to be a roofline.
 inline std::uint64_t probe_read(const void* data, std::size_t bytes) {
   const auto* p = static_cast<const unsigned char*>(data);
-  std::uint64_t acc = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= bytes; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    acc |= w;
+  const std::size_t words = bytes / 8, quarter = words / 4;
+  const unsigned char* q[4] = {p, p + quarter * 8, p + quarter * 16, p + quarter * 24};
+  std::uint64_t acc[4] = {0, 0, 0, 0};
+  for (std::size_t i = 0; i < quarter; ++i) {
+    for (int s = 0; s < 4; ++s) {
+      std::uint64_t w;
+      std::memcpy(&w, q[s] + i * 8, 8);
+      acc[s] |= w;
+    }
   }
-  for (; i < bytes; ++i) acc |= p[i];
-  return acc;
+  std::uint64_t r = acc[0] | acc[1] | acc[2] | acc[3];
+  for (std::size_t i = quarter * 32; i < bytes; ++i) r |= p[i];
+  return r;
 }
 
 template <class V>
 KernelTable make_table(const char* isa) {
   KernelTable t;
   t.isa = isa;
-  t.block_sum_f32 = &block_sum_dispatch<V, float>;
-  t.block_sum_f64 = &block_sum_dispatch<V, double>;
+  t.block_sums_f32 = &block_sums_dispatch<V, float>;
+  t.block_sums_f64 = &block_sums_dispatch<V, double>;
   t.max_abs_f32 = &extreme_abs<typename V::F32, true>;
   t.max_abs_f64 = &extreme_abs<typename V::F64, true>;
   t.min_abs_f32 = &extreme_abs<typename V::F32, false>;

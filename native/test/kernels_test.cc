@@ -58,9 +58,14 @@ static std::vector<T> spread(std::size_t n, unsigned seed) {
 template <class T>
 static void test_table(const KernelTable& k) {
   const bool f64 = sizeof(T) == 8;
+  auto block_sums = [&](const T* x, std::size_t n, Op op, double s, double* out) {
+    if constexpr (sizeof(T) == 8) k.block_sums_f64(x, n, op, s, out);
+    else k.block_sums_f32(x, n, op, s, out);
+  };
   auto block_sum = [&](const T* x, std::size_t n, Op op, double s) {
-    if constexpr (sizeof(T) == 8) return k.block_sum_f64(x, n, op, s);
-    else return k.block_sum_f32(x, n, op, s);
+    double out = -1;
+    block_sums(x, n, op, s, &out);
+    return n == 0 ? 0.0 : out;
   };
   const std::size_t sizes[] = {0, 1, 7, 31, 32, 33, 63, 64, 65, 100, 200, 1000, 65535, 65536};
   for (std::size_t n : sizes) {
@@ -73,6 +78,27 @@ static void test_table(const KernelTable& k) {
           const double got = block_sum(x, n, squares ? Op::SumSquares : Op::SumAbs, s);
           CHECK(same_bits(got, want), "%s %s n=%zu off=%zu %s s=%g: %.17g != %.17g", k.isa, f64 ? "f64" : "f32", n,
                 offset, squares ? "sq" : "abs", s, got, want);
+        }
+      }
+    }
+  }
+  // Runs of several blocks (the multi-stream path takes whole groups of blocks, the rest one by
+  // one): every block's result is that block's own sum, whichever path computed it.
+  for (std::size_t blocks : {2, 3, 4, 5, 8, 9}) {
+    for (std::size_t tail : {std::size_t(0), std::size_t(1), std::size_t(40000)}) {
+      const std::size_t n = (tail ? blocks - 1 : blocks) * kBlock + tail;
+      const auto data = spread<T>(n + 1, static_cast<unsigned>(blocks * 31 + tail));
+      const T* x = data.data() + 1;
+      for (bool squares : {false, true}) {
+        for (double s : {1.0, 0x1p-600}) {
+          std::vector<double> out(blocks, -1.0);
+          block_sums(x, n, squares ? Op::SumSquares : Op::SumAbs, s, out.data());
+          for (std::size_t b = 0; b < blocks; ++b) {
+            const std::size_t len = n - b * kBlock < kBlock ? n - b * kBlock : kBlock;
+            const double want = reference_sum(x + b * kBlock, len, squares, s);
+            CHECK(same_bits(out[b], want), "%s %s run of %zu blocks (n=%zu) block %zu %s s=%g: %.17g != %.17g", k.isa,
+                  f64 ? "f64" : "f32", blocks, n, b, squares ? "sq" : "abs", s, out[b], want);
+          }
         }
       }
     }
@@ -212,7 +238,7 @@ int main() {
     for (std::size_t b = a + 1; b < tables.size(); ++b) {
       const KernelTable& x = *tables[a];
       const KernelTable& y = *tables[b];
-      CHECK(x.block_sum_f32 != y.block_sum_f32 && x.block_sum_pow_f32 != y.block_sum_pow_f32 &&
+      CHECK(x.block_sums_f32 != y.block_sums_f32 && x.block_sum_pow_f32 != y.block_sum_pow_f32 &&
                 x.block_sum_pow_f64 != y.block_sum_pow_f64 && x.count_nonzero_f32 != y.count_nonzero_f32 &&
                 x.count_nonzero_f64 != y.count_nonzero_f64 && x.scale_f32 != y.scale_f32 && x.clamp_f32 != y.clamp_f32 &&
                 x.clamp_f64 != y.clamp_f64 && x.probe_read != y.probe_read,

@@ -75,7 +75,65 @@ async function bench(args: string[]): Promise<void> {
   print(
     `\none 1024-element tensor, clip_grad_norm_ end to end: native ${fixed(small.native, 2)} µs, js ${fixed(small.js, 2)} µs (median)`,
   );
-  if (args.includes('--goals')) printGoals(result, small);
+  if (args.includes('--goals')) {
+    printGoals(result, small);
+    const one =
+      typeof torch === 'string'
+        ? torch
+        : torchTimings(
+            SHAPES.filter((s) => s.name === '1×64M' || s.name.startsWith('GPT-2')),
+            quick ? 150 : 400,
+            1,
+          );
+    printTorchGoals(result.rows, one);
+  }
+}
+
+/**
+ * Issue 10's goals: gradclip native and PyTorch each on one thread, in the same run (the torch times
+ * are measured again with torch.set_num_threads(1)). Our "no-clip" is the total norm alone (a
+ * coefficient of 1 writes nothing); torch's no-clip multiplies by 1, its "norm" is the norm alone.
+ */
+function printTorchGoals(rows: Row[], torch: TorchTimings | string): void {
+  if (typeof torch === 'string') {
+    print(`\ngoals (issue 10): PyTorch unavailable (${torch})`);
+    return;
+  }
+  const ours = (shape: string, op: string) =>
+    rows.find((r) => r.shape.startsWith(shape) && r.op === op && r.impl === 'native 1 thread')?.medianMs;
+  const theirs = (shape: string, op: string) => torch.rows.find((r) => r.shape.startsWith(shape) && r.op === op)?.ms;
+  const goals: string[][] = [];
+  const goal = (
+    name: string,
+    a: number | undefined,
+    b: number | undefined,
+    target: string,
+    ok: (r: number) => boolean,
+  ) => {
+    const r = a !== undefined && b !== undefined ? a / b : undefined;
+    goals.push([
+      name,
+      a === undefined ? '-' : fixed(a, 2),
+      b === undefined ? '-' : fixed(b, 2),
+      r === undefined ? '-' : `${fixed(r, 2)}×`,
+      target,
+      r === undefined ? '-' : ok(r) ? 'met' : 'MISSED',
+    ]);
+  };
+  goal(
+    '1×64M total norm: gradclip / torch vector_norm',
+    ours('1×64M', 'no-clip'),
+    theirs('1×64M', 'norm'),
+    '≤ 1.0',
+    (r) => r <= 1,
+  );
+  goal('1×64M clip: gradclip / torch', ours('1×64M', 'clip'), theirs('1×64M', 'clip'), '≤ 0.9', (r) => r <= 0.9);
+  const nc = ours('1×64M', 'no-clip');
+  const tnc = theirs('1×64M', 'no-clip');
+  goal('1×64M no-clip: torch / gradclip (speed-up)', tnc, nc, '≥ 1.8', (r) => r >= 1.8);
+  goal('GPT-2 small clip: gradclip / torch', ours('GPT-2', 'clip'), theirs('GPT-2', 'clip'), '≤ 0.9', (r) => r <= 0.9);
+  print(`\ngoals (issue 10): one thread each, PyTorch ${torch.version} with torch.set_num_threads(1), median ms`);
+  print(table(['goal', 'a', 'b', 'a / b', 'target', ''], goals));
 }
 
 /**

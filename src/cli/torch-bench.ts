@@ -10,6 +10,7 @@ const SCRIPT = String.raw`
 import json, sys, time, statistics
 import torch
 shapes = json.loads(sys.argv[1]); min_time = float(sys.argv[2])
+if len(sys.argv) > 3: torch.set_num_threads(int(sys.argv[3]))
 out = {"version": torch.__version__, "threads": torch.get_num_threads(), "rows": []}
 def timed(fn):
     fn(); ts = []; start = time.perf_counter()
@@ -29,6 +30,8 @@ for shape in shapes:
     out["rows"].append({"shape": shape["name"], "op": "no-clip", "ms": timed(lambda: torch.nn.utils.clip_grad_norm_(params, float("inf")))})
     out["rows"].append({"shape": shape["name"], "op": "value", "ms": timed(lambda: torch.nn.utils.clip_grad_value_(params, 1e-3))})
     grads = [p.grad for p in params]
+    # The total norm alone, as clip_grad_norm_ computes it (torch 1.13: the norm of the per-tensor norms).
+    out["rows"].append({"shape": shape["name"], "op": "norm", "ms": timed(lambda: torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))})
     out["rows"].append({"shape": shape["name"], "op": "p=3 norm", "ms": timed(lambda: torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g, 3) for g in grads]), 3))})
     def per_tensor():
         norms = torch.stack([torch.linalg.vector_norm(g) for g in grads])
@@ -44,11 +47,13 @@ export interface TorchTimings {
   rows: { shape: string; op: string; ms: number }[];
 }
 
-export function torchTimings(shapes: Shape[], minTimeMs: number): TorchTimings | string {
+/** `threads`: torch.set_num_threads first (default: torch's own choice, all cores). */
+export function torchTimings(shapes: Shape[], minTimeMs: number, threads?: number): TorchTimings | string {
   for (const python of ['python3', '/usr/bin/python3']) {
     const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
     if (probe.status !== 0) continue;
-    const run = spawnSync(python, ['-c', SCRIPT, JSON.stringify(shapes), String(minTimeMs / 1000)], {
+    const args = [JSON.stringify(shapes), String(minTimeMs / 1000), ...(threads ? [String(threads)] : [])];
+    const run = spawnSync(python, ['-c', SCRIPT, ...args], {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     });
