@@ -51,6 +51,11 @@ int main(int argc, char** argv) {
   };
   const double twin_sum = median_ms([&] { sink = twin_sum_squares_f32(x, n); }, reps);
   const double twin_sum_f = median_ms([&] { sink = twin_sum_squares_f32_floatacc(x, n); }, reps);
+  // A clip is two passes (the norm must be known before anything is scaled): the twins back to back.
+  const double twin_clip = median_ms([&] {
+    const double s = twin_sum_squares_f32(x, n);
+    twin_scale_f32(x, n, s > 0 ? 1.0f : 2.0f);
+  }, reps);
   const double twin_max = median_ms([&] { sink = twin_max_abs_f32(x, n); }, reps);
   const double twin_scale = median_ms([&] { twin_scale_f32(x, n, 1.0f); }, reps);
   const double twin_clamp = median_ms([&] { twin_clamp_f32(x, n, -1.0f, 1.0f); }, reps);
@@ -71,6 +76,16 @@ int main(int argc, char** argv) {
           }
           sink = s;
         }, reps), twin_sum);
+    row("clip (sum, then scale)", median_ms([&] {
+          double out[4], s = 0;
+          for (std::size_t b = 0; b < n; b += 4 * kBlock) {
+            const std::size_t len = std::min(4 * kBlock, n - b);
+            k.block_sums_f32(x + b, len, Op::SumSquares, 1.0, out);
+            for (std::size_t j = 0; j * kBlock < len; ++j) s += out[j];
+          }
+          blocks([&](std::size_t b, std::size_t len) { k.scale_f32(x + b, len, s > 0 ? 1.0f : 2.0f); });
+          sink = s;
+        }, reps), twin_clip);
     row("max |x|", median_ms([&] { sink = k.max_abs_f32(x, n); }, reps), twin_max);
     row("scale", median_ms([&] { blocks([&](std::size_t b, std::size_t len) { k.scale_f32(x + b, len, 1.0f); }); }, reps),
         twin_scale);
