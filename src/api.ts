@@ -1,5 +1,19 @@
 /** The public API, shared by every entry point (src/index.ts, src/browser.ts, src/workerd.ts). */
 
+export {
+  type AdaptiveClipResult,
+  type AgcOptions,
+  type AgcParameter,
+  type AgcResult,
+  AutoClip,
+  type AutoClipOptions,
+  type AutoClipState,
+  agc,
+  ZClip,
+  type ZClipOptions,
+  type ZClipResult,
+  type ZClipState,
+} from './adaptive.js';
 export { type GradDtype, GradientBuffer, type ViewOf } from './buffer.js';
 export {
   clip_grad_norm_,
