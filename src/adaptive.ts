@@ -41,11 +41,7 @@ type NonFinite = 'scale' | 'throw' | 'skip';
 // ---- option parsing ---------------------------------------------------------------------------
 
 /** Reads an options object whose keys may be camelCase or the reference's snake_case; unknown keys are refused. */
-function readOptions(
-  options: unknown,
-  name: string,
-  keys: Record<string, string | null>,
-): Record<string, unknown> {
+function readOptions(options: unknown, name: string, keys: Record<string, string | null>): Record<string, unknown> {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`${name}: expected an options object, got ${describe(options)}`);
@@ -179,7 +175,9 @@ abstract class NormClipper<R extends AdaptiveClipResult> {
 
   #checkIdle(method: string): void {
     if (this.#busy) {
-      throw new Error(`${this.constructor.name}.${method}: a clipAsync on this clipper has not settled yet (await it first)`);
+      throw new Error(
+        `${this.constructor.name}.${method}: a clipAsync on this clipper has not settled yet (await it first)`,
+      );
     }
   }
 
@@ -188,7 +186,8 @@ abstract class NormClipper<R extends AdaptiveClipResult> {
       if (this.onNonFinite === 'throw') throw new NonFiniteNormError(this.p, norm);
       const { result } = this.decide(norm);
       // A non-finite norm never enters the statistics (it would poison them for good).
-      if (this.onNonFinite === 'skip') return { result: { ...result, coefficient: 1, clipped: false, skipped: true }, commit: () => {} };
+      if (this.onNonFinite === 'skip')
+        return { result: { ...result, coefficient: 1, clipped: false, skipped: true }, commit: () => {} };
       return { result, commit: () => {} };
     }
     return this.decide(norm);
@@ -243,7 +242,12 @@ export class AutoClip extends NormClipper<AdaptiveClipResult> {
   #head = 0; // ring start (window mode)
 
   constructor(options?: AutoClipOptions) {
-    const o = readOptions(options, 'options', { percentile: null, window: null, normType: 'norm_type', onNonFinite: null });
+    const o = readOptions(options, 'options', {
+      percentile: null,
+      window: null,
+      normType: 'norm_type',
+      onNonFinite: null,
+    });
     super(checkNormType(o.normType, 'options.normType'), policyOf(o.onNonFinite, 'options.onNonFinite'));
     this.percentile = numberIn(o.percentile, 'options.percentile', 10, (x) => x >= 0 && x <= 100, 'between 0 and 100');
     this.window = numberIn(
@@ -336,7 +340,10 @@ export class AutoClip extends NormClipper<AdaptiveClipResult> {
 
   #grow(need: number): void {
     if (need <= this.#sorted.length) return;
-    const size = Math.min(Math.max(need, this.#sorted.length * 2), Number.isFinite(this.window) ? this.window : 2 ** 31);
+    const size = Math.min(
+      Math.max(need, this.#sorted.length * 2),
+      Number.isFinite(this.window) ? this.window : 2 ** 31,
+    );
     const sorted = new Float64Array(size);
     sorted.set(this.#sorted.subarray(0, this.#count));
     this.#sorted = sorted;
@@ -512,7 +519,13 @@ export class ZClip extends NormClipper<ZClipResult> {
     this.maxGradNorm =
       o.maxGradNorm === null
         ? null
-        : numberIn(o.maxGradNorm, 'options.maxGradNorm', 1.0, (x) => x >= 0 && !Number.isNaN(x), 'a number >= 0 (or null)');
+        : numberIn(
+            o.maxGradNorm,
+            'options.maxGradNorm',
+            1.0,
+            (x) => x >= 0 && !Number.isNaN(x),
+            'a number >= 0 (or null)',
+          );
     this.eps = numberIn(o.eps, 'options.eps', 1e-6, (x) => x >= 0 && Number.isFinite(x), 'a finite number >= 0');
     this.warmupSteps = numberIn(
       o.warmupSteps,
@@ -636,7 +649,9 @@ export class ZClip extends NormClipper<ZClipResult> {
       this.#var = variance;
     } else {
       if (lengthOf(buffer) >= this.warmupSteps) {
-        throw new RangeError(`state.buffer: ${lengthOf(buffer)} warm-up norms, this clipper warms up in ${this.warmupSteps}`);
+        throw new RangeError(
+          `state.buffer: ${lengthOf(buffer)} warm-up norms, this clipper warms up in ${this.warmupSteps}`,
+        );
       }
       this.#mean = Number.NaN;
       this.#var = Number.NaN;
@@ -710,7 +725,13 @@ const unitViewCache = new WeakMap<GradArray, UnitViews>();
  */
 export function agc(parameters: Iterable<AgcParameter>, options?: AgcOptions): AgcResult {
   const o = readOptions(options, 'options', { clipping: 'clip_factor', eps: null, layout: null, exclude: null });
-  const clipping = numberIn(o.clipping, 'options.clipping', 0.01, (x) => x > 0 && Number.isFinite(x), 'a finite number > 0');
+  const clipping = numberIn(
+    o.clipping,
+    'options.clipping',
+    0.01,
+    (x) => x > 0 && Number.isFinite(x),
+    'a finite number > 0',
+  );
   const eps = numberIn(o.eps, 'options.eps', 1e-3, (x) => x >= 0 && Number.isFinite(x), 'a finite number >= 0');
   const layout = o.layout ?? 'torch';
   if (layout !== 'torch' && layout !== 'jax') {
@@ -732,7 +753,8 @@ export function agc(parameters: Iterable<AgcParameter>, options?: AgcOptions): A
       throw new TypeError(`${name}: expected { data, grad, shape }, got ${describe(param)}`);
     }
     const p = param as AgcParameter;
-    if (!('grad' in p)) throw new TypeError(`${name}: has no grad property (use grad: null for a parameter without a gradient)`);
+    if (!('grad' in p))
+      throw new TypeError(`${name}: has no grad property (use grad: null for a parameter without a gradient)`);
     const record = { name, data: p.data, grad: p.grad, shape: p.shape };
     if (record.grad === null || record.grad === undefined) continue;
     if (exclude(p, i)) continue;
@@ -752,7 +774,9 @@ export function agc(parameters: Iterable<AgcParameter>, options?: AgcOptions): A
     }
     const [data, grad] = gradientsOf([d, gr], name);
     if (typedArrayKind(grad) !== typedArrayKind(data)) {
-      throw new TypeError(`${name}.grad: is a ${typedArrayKind(grad)}, its data a ${typedArrayKind(data)} (they must match)`);
+      throw new TypeError(
+        `${name}.grad: is a ${typedArrayKind(grad)}, its data a ${typedArrayKind(data)} (they must match)`,
+      );
     }
     const n = lengthOf(data);
     if (lengthOf(grad) !== n) throw new RangeError(`${name}.grad: has ${lengthOf(grad)} elements, its data ${n}`);
@@ -788,7 +812,8 @@ function excluder(value: unknown): (p: AgcParameter, i: number) => boolean {
   if (typeof value === 'function') {
     return (p, i) => {
       const r = (value as (p: AgcParameter, i: number) => unknown)(p, i);
-      if (typeof r !== 'boolean') throw new TypeError(`options.exclude: the function returned ${describe(r)}, expected a boolean`);
+      if (typeof r !== 'boolean')
+        throw new TypeError(`options.exclude: the function returned ${describe(r)}, expected a boolean`);
       return r;
     };
   }
@@ -809,7 +834,8 @@ function shapeOf(shape: unknown, n: number, name: string): readonly number[] {
     }
     product *= d;
   }
-  if (product !== n) throw new RangeError(`${name}: [${shape.join(', ')}] holds ${product} elements, the data has ${n}`);
+  if (product !== n)
+    throw new RangeError(`${name}: [${shape.join(', ')}] holds ${product} elements, the data has ${n}`);
   return shape;
 }
 
@@ -817,7 +843,13 @@ function shapeOf(shape: unknown, n: number, name: string): readonly number[] {
  * The units of one parameter as views: contiguous rows (torch layout), or, for the jax layout's
  * strided columns, ... (see unitsOf). Cached per gradient array.
  */
-function unitViews(data: GradArray, grad: GradArray, shape: readonly number[], layout: 'torch' | 'jax', name: string): UnitViews {
+function unitViews(
+  data: GradArray,
+  grad: GradArray,
+  shape: readonly number[],
+  layout: 'torch' | 'jax',
+  name: string,
+): UnitViews {
   const key = `${layout}:${shape.join('x')}`;
   const cached = unitViewCache.get(grad);
   if (cached && cached.key === key && cached.parent === data) return cached;

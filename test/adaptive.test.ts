@@ -97,7 +97,10 @@ describe(`AutoClip on ${backend}`, () => {
     expect(r.threshold).toBe(5);
     expect(r.coefficient).toBe(5 / (5 + 1e-6));
     expect(r.clipped).toBe(true);
-    expect(Array.from(grad)).toEqual([Math.fround(3 * Math.fround(5 / (5 + 1e-6))), Math.fround(4 * Math.fround(5 / (5 + 1e-6)))]);
+    expect(Array.from(grad)).toEqual([
+      Math.fround(3 * Math.fround(5 / (5 + 1e-6))),
+      Math.fround(4 * Math.fround(5 / (5 + 1e-6))),
+    ]);
   });
 
   it('percentiles are numpy.percentile bit for bit (checked against numpy when python3 has it)', () => {
@@ -109,7 +112,13 @@ describe(`AutoClip on ${backend}`, () => {
     const ours = histories.map((h) =>
       qs.map((q) => {
         const c = new g.AutoClip({ percentile: q });
-        c.load_state_dict({ type: 'AutoClip', version: 1, percentile: q, window: Number.POSITIVE_INFINITY, history: Float64Array.from(h.slice(0, -1)) });
+        c.load_state_dict({
+          type: 'AutoClip',
+          version: 1,
+          percentile: q,
+          window: Number.POSITIVE_INFINITY,
+          history: Float64Array.from(h.slice(0, -1)),
+        });
         return c.clip([gradWithNorm(h[h.length - 1])]).threshold;
       }),
     );
@@ -302,7 +311,10 @@ describe(`ZClip on ${backend}`, () => {
     ["clipOption 'mean'", { clipOption: 'mean', maxGradNorm: 50 }],
     ["mode 'percentile'", { mode: 'percentile', maxGradNorm: null }],
     ['skipUpdateOnSpike', { skipUpdateOnSpike: true, maxGradNorm: null }],
-    ['clipFactor 0.7, alpha 0.9, zThresh 2, warm-up 5', { clipFactor: 0.7, alpha: 0.9, zThresh: 2, warmupSteps: 5, maxGradNorm: 100 }],
+    [
+      'clipFactor 0.7, alpha 0.9, zThresh 2, warm-up 5',
+      { clipFactor: 0.7, alpha: 0.9, zThresh: 2, warmupSteps: 5, maxGradNorm: 100 },
+    ],
   ];
   for (const [label, opts] of variants) {
     it(`${label}: every threshold, coefficient and spike of a 400-step replay`, () => {
@@ -379,7 +391,12 @@ describe(`ZClip on ${backend}`, () => {
   });
 
   it('the reference’s snake_case option names are accepted', () => {
-    const a = new g.ZClip({ z_thresh: 3, warmup_steps: 10, clip_option: 'mean', skip_update_on_spike: true } as g.ZClipOptions);
+    const a = new g.ZClip({
+      z_thresh: 3,
+      warmup_steps: 10,
+      clip_option: 'mean',
+      skip_update_on_spike: true,
+    } as g.ZClipOptions);
     expect([a.zThresh, a.warmupSteps, a.clipOption, a.skipUpdateOnSpike]).toEqual([3, 10, 'mean', true]);
   });
 
@@ -405,10 +422,24 @@ describe(`ZClip on ${backend}`, () => {
     expect(() => new g.ZClip({ warmup: 3 } as g.ZClipOptions)).toThrowError(/unknown option/);
     const c = new g.ZClip();
     expect(() =>
-      c.load_state_dict({ type: 'ZClip', version: 1, buffer: new Float64Array(30), initialized: false, mean: null, var: null }),
+      c.load_state_dict({
+        type: 'ZClip',
+        version: 1,
+        buffer: new Float64Array(30),
+        initialized: false,
+        mean: null,
+        var: null,
+      }),
     ).toThrowError(/warms up in 25/);
     expect(() =>
-      c.load_state_dict({ type: 'ZClip', version: 1, buffer: new Float64Array(0), initialized: true, mean: Number.NaN, var: 1 }),
+      c.load_state_dict({
+        type: 'ZClip',
+        version: 1,
+        buffer: new Float64Array(0),
+        initialized: true,
+        mean: Number.NaN,
+        var: 1,
+      }),
     ).toThrowError(/state.mean/);
   });
 });
@@ -501,7 +532,8 @@ describe(`agc on ${backend}`, () => {
         const coef = gn < max ? 1 : max / Math.max(gn, 1e-6);
         const row = p.grad.subarray(u * len, (u + 1) * len);
         const target = out.subarray(u * len, (u + 1) * len);
-        for (let k = 0; k < row.length; k++) target[k] = p.grad instanceof Float32Array ? Math.fround(row[k] * Math.fround(coef)) : row[k] * coef;
+        for (let k = 0; k < row.length; k++)
+          target[k] = p.grad instanceof Float32Array ? Math.fround(row[k] * Math.fround(coef)) : row[k] * coef;
       }
       return out;
     });
@@ -531,9 +563,9 @@ describe(`agc on ${backend}`, () => {
     const r = g.agc([p], { layout: 'jax' });
     expect(r).toEqual({ units: 1, clipped: 1 });
     near(Math.hypot(p.grad[0], p.grad[1]), 0.05, 1e-6);
-    expect(() => g.agc([{ data: new Float32Array(6), grad: new Float32Array(6), shape: [2, 3] }], { layout: 'jax' })).toThrowError(
-      /strided/,
-    );
+    expect(() =>
+      g.agc([{ data: new Float32Array(6), grad: new Float32Array(6), shape: [2, 3] }], { layout: 'jax' }),
+    ).toThrowError(/strided/);
   });
 
   it('bad input is refused before anything is written', () => {
@@ -545,9 +577,9 @@ describe(`agc on ${backend}`, () => {
     expect(() => g.agc([...params, { data: new Float32Array(4), grad: new Float32Array(4), shape: [3] }])).toThrowError(
       /holds 3 elements/,
     );
-    expect(() => g.agc([...params, { data: [1, 2], grad: new Float32Array(2) } as unknown as g.AgcParameter])).toThrowError(
-      /\.data: expected a Float32Array/,
-    );
+    expect(() =>
+      g.agc([...params, { data: [1, 2], grad: new Float32Array(2) } as unknown as g.AgcParameter]),
+    ).toThrowError(/\.data: expected a Float32Array/);
     expect(() => g.agc([{ data: new Float32Array(1) } as g.AgcParameter])).toThrowError(/no grad property/);
     expect(() => g.agc(params, { clipping: 0 })).toThrowError(/options.clipping/);
     expect(() => g.agc(params, { eps: -1 })).toThrowError(RangeError);

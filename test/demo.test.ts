@@ -160,6 +160,44 @@ describe('the gradclip CLI', () => {
     expect(loss).toContain('50-step moving average');
   });
 
+  it('demo adaptive --json: seven runs on the same data, thresholds charted, adaptive runs clip', () => {
+    const out = mkdtempSync(join(tmpdir(), 'gradclip-adaptive-'));
+    const summary = JSON.parse(run('demo', 'adaptive', '--steps', '200', '--out', out, '--json'));
+    expect(summary.runs.map((r: { name: string }) => r.name)).toEqual([
+      'no clipping',
+      'clip_grad_norm_(max_norm=0.1)',
+      'clip_grad_norm_(max_norm=1)',
+      'clip_grad_norm_(max_norm=10)',
+      'AutoClip (percentile 10)',
+      'ZClip (reference defaults, max_grad_norm 1)',
+      'ZClip (max_grad_norm null)',
+    ]);
+    expect(summary.runs.map((r: { mode: string }) => r.mode)).toEqual([
+      'none',
+      'norm',
+      'norm',
+      'norm',
+      'adaptive',
+      'adaptive',
+      'adaptive',
+    ]);
+    // AutoClip clips at a low percentile of the norms seen: it engages on most steps.
+    expect(summary.runs[4].clippingEngaged).toBeGreaterThan(100);
+    // Same seed, same data: the first step's loss is the same for every run.
+    const firstLosses = summary.runs.map((r: { firstLoss: number }) => r.firstLoss);
+    expect(typeof firstLosses[0]).toBe('number');
+    expect(new Set(firstLosses).size).toBe(1);
+    expect(summary.summary).toMatch(
+      /^(lowest mean loss over the last 20 steps: .+ \(\d\.\d{4}\)\.|every run diverged\.)$/,
+    );
+    const thresholds = readFileSync(summary.charts[1], 'utf8');
+    expect(thresholds).toContain('AutoClip (percentile 10): threshold');
+    expect(thresholds.match(/<polyline/g)?.length).toBeGreaterThanOrEqual(5);
+    expect(() =>
+      execFileSync(process.execPath, [...cli, 'demo', 'adaptive', '--max-norm', '2'], { stdio: 'pipe' }),
+    ).toThrow(/do not apply/);
+  });
+
   it('movingAverage: trailing mean, short windows at the start, non-finite windows stay non-finite', () => {
     expect(movingAverage([1, 2, 3, 4, 5], 2)).toEqual([1, 1.5, 2.5, 3.5, 4.5]);
     expect(movingAverage([1, Number.NaN, 3, 5, 7], 2)).toEqual([

@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AutoClip, ZClip } from '../adaptive.js';
 import { CLIFF_DEFAULTS, cliffSvg, descend } from '../demo/cliff.js';
 import { TRIVIAL_MSE } from '../demo/rnn.js';
 import { lineChart } from '../demo/svg.js';
-import { DEFAULT_DEMO, type DemoOptions, type RunSummary, train } from '../demo/train.js';
+import { type ClipMode, DEFAULT_DEMO, type DemoOptions, type RunSummary, train } from '../demo/train.js';
 import { getBackend } from '../registry.js';
 import { fixed, progressBar, table } from './format.js';
 import { prepareOutputDir, print, UsageError } from './io.js';
@@ -16,6 +17,7 @@ const LIMITS = { steps: 100_000, seqLen: 1000, maxNorm: 1e6, clipValue: 1e6, lr:
 
 export const DEMO_HELP = `gradclip demo [options]        the exploding-gradient problem and its cure
 gradclip demo cliff [options]  the error surface of a two-parameter RNN, with its cliff
+gradclip demo adaptive [options]  fixed max_norm (0.1, 1, 10) against AutoClip and ZClip
 
 Trains a vanilla tanh RNN (hidden ${DEFAULT_DEMO.hidden}, batch ${DEFAULT_DEMO.batch}) on the adding problem three times from
 the same seed: plain SGD with a large learning rate and no clipping, the same with
@@ -35,6 +37,7 @@ Options:
   --help           this text
 
 demo cliff options: --out <dir>, --json, --help
+demo adaptive options: --lr, --steps, --seq-len, --seed, --out, --json, --help (as above)
 `;
 
 function parseOptions(args: string[]): { options: DemoOptions; out: string; json: boolean } {
@@ -85,7 +88,12 @@ function parseOptions(args: string[]): { options: DemoOptions; out: string; json
   return { options, out, json };
 }
 
-const RUN_NAMES = { none: 'no clipping', norm: 'with clip_grad_norm_', value: 'with clip by value (min/max)' };
+const RUN_NAMES = {
+  none: 'no clipping',
+  norm: 'with clip_grad_norm_',
+  value: 'with clip by value (min/max)',
+  adaptive: 'with an adaptive clipper',
+};
 
 function summaryRow(s: RunSummary): string[] {
   return [
@@ -230,4 +238,144 @@ export function runCliff(args: string[]): void {
     ),
   );
   print(`\nchart:\n  ${path}`);
+}
+
+/** The runs of `gradclip demo adaptive`, in table order. */
+function adaptiveRuns(): { name: string; color: string; clip: () => ClipMode; maxNorm?: number }[] {
+  return [
+    { name: 'no clipping', color: '#d62728', clip: () => false },
+    { name: 'clip_grad_norm_(max_norm=0.1)', color: '#9467bd', clip: () => true, maxNorm: 0.1 },
+    { name: 'clip_grad_norm_(max_norm=1)', color: '#1f77b4', clip: () => true, maxNorm: 1 },
+    { name: 'clip_grad_norm_(max_norm=10)', color: '#17becf', clip: () => true, maxNorm: 10 },
+    { name: 'AutoClip (percentile 10)', color: '#2ca02c', clip: () => ({ adaptive: new AutoClip() }) },
+    { name: 'ZClip (reference defaults, max_grad_norm 1)', color: '#ff7f0e', clip: () => ({ adaptive: new ZClip() }) },
+    {
+      name: 'ZClip (max_grad_norm null)',
+      color: '#8c564b',
+      clip: () => ({ adaptive: new ZClip({ maxGradNorm: null }) }),
+    },
+  ];
+}
+
+/**
+ * `gradclip demo adaptive`: the demo's RNN trained with no clipping, a fixed max_norm at three values,
+ * AutoClip and ZClip, same seed and data; a table and two charts (loss; threshold against the norm).
+ */
+export function runAdaptive(args: string[]): void {
+  const { options, out, json } = parseOptions(args);
+  if (args.some((a) => a.startsWith('--max-norm') || a.startsWith('--clip-value'))) {
+    throw new UsageError(
+      'demo adaptive: --max-norm and --clip-value do not apply (the runs fix or choose their own thresholds)',
+    );
+  }
+  const dir = prepareOutputDir(out, '--out');
+  const started = performance.now();
+  const specs = adaptiveRuns();
+  const bar = progressBar('training', !json && Boolean(process.stderr.isTTY));
+  const total = options.steps * specs.length;
+  const runs = specs.map((spec, k) =>
+    train({ ...options, maxNorm: spec.maxNorm ?? options.maxNorm }, spec.clip(), (step) => {
+      if (step % 25 === 0) bar.update(k * options.steps + step, total, spec.name);
+    }),
+  );
+  bar.done();
+  const lossPath = join(dir, 'adaptive-loss.svg');
+  const thresholdPath = join(dir, 'adaptive-threshold.svg');
+  const label = (k: number) => `${specs[k].name}${runs[k].diverged ? ` — diverged at step ${runs[k].divergedAt}` : ''}`;
+  writeFileSync(
+    lossPath,
+    lineChart(
+      runs.map((r, k) => ({ label: label(k), color: specs[k].color, values: r.losses, smooth: 100 })),
+      {
+        title: `Adding problem (T=${options.seqLen}), SGD lr=${options.lr}: loss with fixed and adaptive clipping`,
+        yLabel: 'MSE',
+        log: true,
+        height: 480,
+        guides: [{ value: TRIVIAL_MSE, label: 'always predict 1.0 (MSE 1/6)', color: '#555' }],
+      },
+    ),
+  );
+  const adaptive = runs.map((r, k) => ({ r, k })).filter(({ r }) => r.mode === 'adaptive');
+  writeFileSync(
+    thresholdPath,
+    lineChart(
+      [
+        {
+          label: 'gradient norm before clipping (AutoClip run)',
+          color: '#999',
+          values: runs[adaptive[0]?.k ?? 0].gradNorms,
+          smooth: 50,
+        },
+        // (ZClip's ceiling is Infinity between spikes when it has no max_grad_norm: those steps are not drawn.)
+        ...adaptive.map(({ r, k }) => ({
+          label: `${specs[k].name}: threshold${r.thresholds.some((t) => t === Number.POSITIVE_INFINITY) ? ' (at spikes; no ceiling between them)' : ''}`,
+          color: specs[k].color,
+          values: r.thresholds,
+        })),
+      ],
+      {
+        title: 'The threshold each adaptive clipper chose, step by step',
+        yLabel: 'threshold / ‖∇‖₂',
+        log: true,
+        height: 420,
+        guides: [0.1, 1, 10].map((v) => ({ value: v, label: `fixed max_norm ${v}`, color: '#bbb' })),
+      },
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  // One step's loss is noise: the runs are compared by their mean loss over the last tenth of the steps.
+  const tail = Math.max(1, Math.floor(options.steps / 10));
+  const lateMean = runs.map((r) =>
+    r.diverged ? Number.NaN : r.losses.slice(-tail).reduce((a, b) => a + b, 0) / Math.min(tail, r.losses.length),
+  );
+  const best = lateMean.reduce(
+    (b, v, k) => (Number.isNaN(v) || v >= lateMean[b] || Number.isNaN(lateMean[k]) ? b : k),
+    lateMean.findIndex((v) => !Number.isNaN(v)),
+  );
+  const summary =
+    best < 0
+      ? 'every run diverged.'
+      : `lowest mean loss over the last ${tail} steps: ${specs[best].name} (${fixed(lateMean[best], 4)}).`;
+  if (json) {
+    print(
+      JSON.stringify(
+        {
+          options,
+          backend: getBackend(),
+          seconds,
+          runs: runs.map((r, k) => ({
+            name: specs[k].name,
+            ...strip(r),
+            thresholds: undefined,
+            firstLoss: r.losses[0],
+            lateMeanLoss: lateMean[k],
+          })),
+          summary,
+          charts: [lossPath, thresholdPath],
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  print(
+    `gradclip demo adaptive — the demo's RNN (hidden ${options.hidden}), adding problem T=${options.seqLen}, batch ${options.batch},` +
+      `\nSGD lr ${options.lr}, ${options.steps} steps, seed ${options.seed}: the same data for every run\n`,
+  );
+  print(
+    table(
+      ['run', `mean loss, last ${tail} steps`, 'best loss', 'steps to beat 0.167', 'steps clipped', 'diverged'],
+      runs.map((r, k) => [
+        specs[k].name,
+        r.diverged ? '-' : fixed(lateMean[k], 4),
+        fixed(r.bestLoss, 4),
+        r.stepsToBeatTrivial === null ? 'never' : String(r.stepsToBeatTrivial),
+        r.clipped ? String(r.clippingEngaged) : '-',
+        r.diverged ? `yes, at step ${r.divergedAt}` : 'no',
+      ]),
+    ),
+  );
+  print(`\n${summary}`);
+  print(`\ncharts:\n  ${lossPath}\n  ${thresholdPath}\n(${seconds.toFixed(1)} s on the ${getBackend().name} backend)`);
 }

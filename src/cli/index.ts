@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { nativeBinding, packageRoot } from '../backends/native.js';
 import { getBackend } from '../index.js';
 import { type Row, runBench, SHAPES, smallCallMicros } from './bench.js';
-import { DEMO_HELP, runCliff, runDemo } from './demo.js';
+import { DEMO_HELP, runAdaptive, runCliff, runDemo } from './demo.js';
 import { fixed, progressBar, table } from './format.js';
 import { onlyFlags, print, UsageError } from './io.js';
 import { type TorchTimings, torchTimings } from './torch-bench.js';
@@ -16,6 +16,7 @@ const HELP = `gradclip — PyTorch's gradient clipping for JavaScript
 Usage:
   gradclip demo [options]       train an RNN on the adding problem with and without clipping (SVG charts)
   gradclip demo cliff           the cliff in a two-parameter RNN's error surface (SVG)
+  gradclip demo adaptive        fixed max_norm against AutoClip and ZClip (table and SVG charts)
   gradclip info [--json]        backend in use, ISA, threads, fallbacks, versions
   gradclip bench [--quick]      throughput benchmark (medians, GB/s, ratio to a bandwidth probe)
   gradclip <command> --help     help for one command
@@ -326,6 +327,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'demo') {
     if (rest.includes('--help') || rest.includes('-h')) print(DEMO_HELP);
     else if (rest[0] === 'cliff') runCliff(rest.slice(1));
+    else if (rest[0] === 'adaptive') runAdaptive(rest.slice(1));
     else runDemo(rest);
   } else if (command === 'bench') await bench(rest);
   else if (command === 'info') {

@@ -1,3 +1,4 @@
+import type { AutoClip, ZClip } from '../adaptive.js';
 import { clip_grad_norm_, clipGradValue, get_total_norm } from '../clip.js';
 import { Random } from './rng.js';
 import { addingBatch, Rnn, TRIVIAL_MSE } from './rnn.js';
@@ -33,13 +34,16 @@ export const DEFAULT_DEMO: DemoOptions = {
 /** A loss above this (600 × the trivial predictor's) counts as a blow-up; training stops there. */
 export const BLOW_UP_LOSS = 100;
 
-/** How a run clips: not at all, the total norm (clip_grad_norm_), or each element ({ min, max }). */
-export type ClipMode = false | true | 'value';
+/**
+ * How a run clips: not at all, the total norm (clip_grad_norm_ at options.maxNorm), each element
+ * ({ min, max }), or an adaptive clipper (AutoClip, ZClip) that picks its own threshold.
+ */
+export type ClipMode = false | true | 'value' | { adaptive: AutoClip | ZClip };
 
 export interface RunSummary {
   clipped: boolean;
-  /** 'none', 'norm' (clip_grad_norm_) or 'value' (clipGradValue with { min, max }). */
-  mode: 'none' | 'norm' | 'value';
+  /** 'none', 'norm' (clip_grad_norm_), 'value' (clipGradValue with { min, max }) or 'adaptive'. */
+  mode: 'none' | 'norm' | 'value' | 'adaptive';
   /**
    * For 'value' runs: the mean cosine between each step's gradient before and after clipping (1 =
    * the direction is kept, as clipping the norm always does); null for the others.
@@ -58,6 +62,8 @@ export interface RunSummary {
   divergedAt: number | null;
   losses: number[];
   gradNorms: number[];
+  /** The clip threshold in force at each step (max_norm, or the adaptive clipper's); empty for 'none' and 'value'. */
+  thresholds: number[];
 }
 
 export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: number) => void): RunSummary {
@@ -65,7 +71,9 @@ export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: numb
   const data = new Random(options.seed + 7919);
   const losses: number[] = [];
   const gradNorms: number[] = [];
+  const thresholds: number[] = [];
   const grads = model.params.map((p) => p.grad);
+  const adaptive = typeof clip === 'object' ? clip.adaptive : null;
   let ema = TRIVIAL_MSE;
   let best = Number.POSITIVE_INFINITY;
   let beat: number | null = null;
@@ -97,8 +105,14 @@ export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: numb
         cosSum += dot / (norm * after);
         cosCount++;
       }
+    } else if (adaptive) {
+      const r = adaptive.clip(grads);
+      norm = r.totalNorm;
+      thresholds.push(r.threshold);
+      if (r.clipped) engaged++;
     } else {
       norm = clip ? clip_grad_norm_(grads, options.maxNorm) : get_total_norm(grads);
+      if (clip) thresholds.push(options.maxNorm);
     }
     losses.push(loss);
     gradNorms.push(norm);
@@ -116,7 +130,7 @@ export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: numb
   const finite = gradNorms.filter(Number.isFinite);
   return {
     clipped: clip !== false,
-    mode: clip === 'value' ? 'value' : clip ? 'norm' : 'none',
+    mode: adaptive ? 'adaptive' : clip === 'value' ? 'value' : clip ? 'norm' : 'none',
     meanCosine: clip === 'value' ? (cosCount ? cosSum / cosCount : Number.NaN) : null,
     stepsRun: losses.length,
     finalLoss: losses[losses.length - 1],
@@ -128,5 +142,6 @@ export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: numb
     divergedAt,
     losses,
     gradNorms,
+    thresholds,
   };
 }
