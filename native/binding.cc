@@ -370,6 +370,18 @@ napi_value ScaleAsync(napi_env env, napi_callback_info info) {
   });
 }
 
+// scaleEachAsync(list, coefs): coefs referenced until the promise settles, like reduceAsync's out.
+napi_value ScaleEachAsync(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[2];
+    args(env, info, argv);
+    uint32_t n = 0;
+    check(napi_get_array_length(env, argv[0], &n), "napi_get_array_length");
+    const double* coefs = f64_arg(env, argv[1], n, "coefs", false);
+    return queue(env, argv[0], {argv[1]}, [coefs](Engine& e, const TensorList& l) { e.scale_each(l, coefs); });
+  });
+}
+
 napi_value ClampAsync(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     napi_value argv[3];
@@ -458,7 +470,7 @@ napi_value Init(napi_env env, napi_value exports) {
     const std::pair<const char*, napi_callback> entries[] = {
         {"prepare", Prepare},        {"reduce", Reduce},
         {"scale", Scale},            {"scaleEach", ScaleEach},    {"clamp", Clamp},
-        {"reduceAsync", ReduceAsync}, {"scaleAsync", ScaleAsync},
+        {"reduceAsync", ReduceAsync}, {"scaleAsync", ScaleAsync}, {"scaleEachAsync", ScaleEachAsync},
         {"clampAsync", ClampAsync},  {"info", Info},
         {"setThreads", SetCount<&Engine::set_threads>},  {"setIsa", SetIsa},
         {"setParallelThreshold", SetCount<&Engine::set_parallel_threshold>}, {"probeRead", ProbeRead},

@@ -1,5 +1,6 @@
 import { checkNormType, describe, gradientsOf } from './args.js';
 import type { GradArray } from './backends/backend.js';
+import { checkLengthsUnchanged } from './clip.js';
 import { lengthOf, typedArrayKind } from './intrinsics.js';
 import { clipCoefficient, NonFiniteNormError, totalNorm, totalNormAsync } from './norm.js';
 import { activeBackend } from './registry.js';
@@ -154,13 +155,7 @@ abstract class NormClipper<R extends AdaptiveClipResult> {
       const backend = activeBackend();
       const lengths = grads.map(lengthOf);
       const norm = grads.length === 0 ? 0 : await totalNormAsync(grads, this.p, backend);
-      grads.forEach((g, i) => {
-        if (lengthOf(g) !== lengths[i]) {
-          throw new TypeError(
-            `parameters: a gradient changed length during clipAsync (${lengths[i]} → ${lengthOf(g)}); nothing was scaled`,
-          );
-        }
-      });
+      checkLengthsUnchanged(grads, lengths, `${this.constructor.name}.clipAsync`);
       const { result, commit } = this.#decideChecked(norm);
       if (result.clipped) {
         if (backend.scaleAsync) await backend.scaleAsync(grads, result.coefficient);

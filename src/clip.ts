@@ -201,6 +201,72 @@ export function clipGradsWithNorm(parameters: Parameters, maxNorm: number, total
   scaleBy(gradientsOf(parameters, 'parameters'), max, total);
 }
 
+/** The coefficients of clipGradNormPerTensor from the per-tensor norms; throws (before any write) for 'throw'. */
+function perTensorNormCoefs(norms: Float64Array, max: number, p: number, strict: boolean, skip: boolean): Float64Array {
+  const coefs = new Float64Array(norms.length);
+  for (let i = 0; i < norms.length; i++) {
+    const n = norms[i];
+    if (!Number.isFinite(n)) {
+      if (strict) throw new NonFiniteNormError(p, n);
+      if (skip) {
+        coefs[i] = 1;
+        continue;
+      }
+    }
+    coefs[i] = clipCoefficient(max, n);
+  }
+  return coefs;
+}
+
+/** Turns the 2-norms into RMS values in place and returns clipGradRmsPerTensor's coefficients. */
+function perTensorRmsCoefs(
+  grads: GradArray[],
+  rms: Float64Array,
+  threshold: number,
+  strict: boolean,
+  skip: boolean,
+): Float64Array {
+  const coefs = new Float64Array(grads.length);
+  for (let i = 0; i < rms.length; i++) {
+    const n = lengthOf(grads[i]);
+    rms[i] = n === 0 ? Number.NaN : rms[i] / Math.sqrt(n);
+    if (n === 0) {
+      coefs[i] = 1;
+      continue;
+    }
+    if (!Number.isFinite(rms[i])) {
+      if (strict) throw new NonFiniteNormError(2, rms[i]);
+      if (skip) {
+        coefs[i] = 1;
+        continue;
+      }
+    }
+    // (A zero gradient needs nothing: with threshold 0, 0/0 would make it NaN.)
+    coefs[i] = rms[i] === 0 ? 1 : 1 / Math.max(1, rms[i] / threshold);
+  }
+  return coefs;
+}
+
+function rmsOptions(options: unknown): ReturnType<typeof normOptions> {
+  if (options !== undefined && options !== null && typeof options === 'object' && 'normType' in options) {
+    throw new TypeError(
+      'options.normType: the RMS is always the 2-norm over √n; use clipGradNormPerTensor for other norms',
+    );
+  }
+  return normOptions(options);
+}
+
+/** User code may have run while an async norm was computed: scale exactly what was measured, or nothing. */
+export function checkLengthsUnchanged(grads: GradArray[], lengths: number[], fn: string): void {
+  grads.forEach((g, i) => {
+    if (lengthOf(g) !== lengths[i]) {
+      throw new TypeError(
+        `parameters: a gradient changed length during ${fn} (${lengths[i]} → ${lengthOf(g)}); nothing was scaled`,
+      );
+    }
+  });
+}
+
 /**
  * Clips each gradient's own norm to `maxNorm` in place (Keras' clipnorm, tf.clip_by_norm per
  * tensor): gradient i is scaled by torch's coefficient applied to it alone, min(1, maxNorm /
@@ -217,19 +283,30 @@ export function clipGradNormPerTensor(parameters: Parameters, maxNorm: number, o
   const norms = new Float64Array(grads.length);
   if (grads.length === 0) return perTensorNorms ?? norms;
   totalNorm(grads, p, activeBackend(), norms);
-  const coefs = new Float64Array(grads.length);
-  for (let i = 0; i < norms.length; i++) {
-    const n = norms[i];
-    if (!Number.isFinite(n)) {
-      if (errorIfNonfinite) throw new NonFiniteNormError(p, n);
-      if (skipNonfinite) {
-        coefs[i] = 1;
-        continue;
-      }
-    }
-    coefs[i] = clipCoefficient(max, n);
-  }
-  activeBackend().scaleEach(grads, coefs);
+  activeBackend().scaleEach(grads, perTensorNormCoefs(norms, max, p, errorIfNonfinite, skipNonfinite));
+  if (perTensorNorms) perTensorNorms.set(norms);
+  return perTensorNorms ?? norms;
+}
+
+/** clipGradNormPerTensor as a Promise; on the native backend the norms and the scaling run off the JS thread. */
+export async function clipGradNormPerTensorAsync(
+  parameters: Parameters,
+  maxNorm: number,
+  options?: NormOptions,
+): Promise<Float64Array> {
+  const max = checkNonNegative(maxNorm, 'maxNorm');
+  const { p, errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
+  const grads = gradientsOf(parameters, 'parameters', true);
+  checkPerTensorOut(perTensorNorms, grads.length);
+  const norms = new Float64Array(grads.length);
+  if (grads.length === 0) return perTensorNorms ?? norms;
+  const lengths = grads.map(lengthOf);
+  const backend = activeBackend();
+  await totalNormAsync(grads, p, backend, norms);
+  checkLengthsUnchanged(grads, lengths, 'clipGradNormPerTensorAsync');
+  const coefs = perTensorNormCoefs(norms, max, p, errorIfNonfinite, skipNonfinite);
+  if (backend.scaleEachAsync) await backend.scaleEachAsync(grads, coefs);
+  else backend.scaleEach(grads, coefs);
   if (perTensorNorms) perTensorNorms.set(norms);
   return perTensorNorms ?? norms;
 }
@@ -247,36 +324,36 @@ export function clipGradRmsPerTensor(
   options?: Pick<NormOptions, 'onNonFinite' | 'perTensorNorms'>,
 ): Float64Array {
   const t = checkNonNegative(threshold, 'threshold');
-  if (options !== undefined && options !== null && typeof options === 'object' && 'normType' in options) {
-    throw new TypeError(
-      'options.normType: the RMS is always the 2-norm over √n; use clipGradNormPerTensor for other norms',
-    );
-  }
-  const { errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
+  const { errorIfNonfinite, skipNonfinite, perTensorNorms } = rmsOptions(options);
   const grads = gradientsOf(parameters, 'parameters');
   checkPerTensorOut(perTensorNorms, grads.length);
   const rms = new Float64Array(grads.length);
   if (grads.length === 0) return perTensorNorms ?? rms;
   totalNorm(grads, 2, activeBackend(), rms);
-  const coefs = new Float64Array(grads.length);
-  for (let i = 0; i < rms.length; i++) {
-    const n = lengthOf(grads[i]);
-    rms[i] = n === 0 ? Number.NaN : rms[i] / Math.sqrt(n);
-    if (n === 0) {
-      coefs[i] = 1;
-      continue;
-    }
-    if (!Number.isFinite(rms[i])) {
-      if (errorIfNonfinite) throw new NonFiniteNormError(2, rms[i]);
-      if (skipNonfinite) {
-        coefs[i] = 1;
-        continue;
-      }
-    }
-    // (A zero gradient needs nothing: with threshold 0, 0/0 would make it NaN.)
-    coefs[i] = rms[i] === 0 ? 1 : 1 / Math.max(1, rms[i] / t);
-  }
-  activeBackend().scaleEach(grads, coefs);
+  activeBackend().scaleEach(grads, perTensorRmsCoefs(grads, rms, t, errorIfNonfinite, skipNonfinite));
+  if (perTensorNorms) perTensorNorms.set(rms);
+  return perTensorNorms ?? rms;
+}
+
+/** clipGradRmsPerTensor as a Promise; on the native backend the norms and the scaling run off the JS thread. */
+export async function clipGradRmsPerTensorAsync(
+  parameters: Parameters,
+  threshold: number,
+  options?: Pick<NormOptions, 'onNonFinite' | 'perTensorNorms'>,
+): Promise<Float64Array> {
+  const t = checkNonNegative(threshold, 'threshold');
+  const { errorIfNonfinite, skipNonfinite, perTensorNorms } = rmsOptions(options);
+  const grads = gradientsOf(parameters, 'parameters', true);
+  checkPerTensorOut(perTensorNorms, grads.length);
+  const rms = new Float64Array(grads.length);
+  if (grads.length === 0) return perTensorNorms ?? rms;
+  const lengths = grads.map(lengthOf);
+  const backend = activeBackend();
+  await totalNormAsync(grads, 2, backend, rms);
+  checkLengthsUnchanged(grads, lengths, 'clipGradRmsPerTensorAsync');
+  const coefs = perTensorRmsCoefs(grads, rms, t, errorIfNonfinite, skipNonfinite);
+  if (backend.scaleEachAsync) await backend.scaleEachAsync(grads, coefs);
+  else backend.scaleEach(grads, coefs);
   if (perTensorNorms) perTensorNorms.set(rms);
   return perTensorNorms ?? rms;
 }
@@ -305,14 +382,7 @@ export async function clipGradNormAsync(
   const total = await totalNormAsync(grads, p, backend, perTensor);
   if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
   const coef = clipCoefficient(max, total);
-  // User code ran while the norm was computed: scale exactly what was measured, or nothing.
-  grads.forEach((g, i) => {
-    if (lengthOf(g) !== lengths[i]) {
-      throw new TypeError(
-        `parameters: a gradient changed length during clipGradNormAsync (${lengths[i]} → ${lengthOf(g)}); nothing was scaled`,
-      );
-    }
-  });
+  checkLengthsUnchanged(grads, lengths, 'clipGradNormAsync');
   if (perTensorNorms && perTensor) perTensorNorms.set(perTensor);
   if (skipNonfinite && !Number.isFinite(total)) return total; // onNonFinite: 'skip' writes nothing
   if (coef !== 1) {

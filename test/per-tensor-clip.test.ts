@@ -95,3 +95,41 @@ describe(`clipGradRmsPerTensor on ${backend}`, () => {
     expect(Array.from(a[0])).toEqual([3, 4]);
   });
 });
+
+describe(`per-tensor clipping, async forms, on ${backend}`, () => {
+  it('clipGradNormPerTensorAsync / clipGradRmsPerTensorAsync leave exactly the bytes the sync forms do', async () => {
+    for (const normType of [2, 1, 3, 'inf'] as const) {
+      const a = list(21);
+      const b = list(21);
+      const sync = g.clipGradNormPerTensor(a, 0.05, { normType });
+      const out = new Float64Array(a.length);
+      const async = await g.clipGradNormPerTensorAsync(b, 0.05, { normType, perTensorNorms: out });
+      expect(async).toBe(out);
+      expect(Array.from(async)).toEqual(Array.from(sync));
+      expect(b.map(bytes)).toEqual(a.map(bytes));
+    }
+    const a = list(22);
+    const b = list(22);
+    const sync = g.clipGradRmsPerTensor(a, 0.01);
+    const async = await g.clipGradRmsPerTensorAsync(b, 0.01);
+    expect(Array.from(async)).toEqual(Array.from(sync));
+    expect(b.map(bytes)).toEqual(a.map(bytes));
+  });
+
+  it('reject bad arguments before any work, and a non-finite norm with onNonFinite: throw writes nothing', async () => {
+    const a = [new Float32Array([3, 4]), new Float32Array([Number.NaN, 1])];
+    const before = a.map(bytes);
+    await expect(g.clipGradNormPerTensorAsync(a, -1)).rejects.toThrow(/^maxNorm: must be >= 0/);
+    await expect(g.clipGradRmsPerTensorAsync(a, 1, { normType: 2 } as never)).rejects.toThrow(TypeError);
+    await expect(g.clipGradNormPerTensorAsync(a, 1, { onNonFinite: 'throw' })).rejects.toThrow(g.NonFiniteNormError);
+    await expect(g.clipGradRmsPerTensorAsync(a, 0.1, { onNonFinite: 'throw' })).rejects.toThrow(g.NonFiniteNormError);
+    expect(a.map(bytes)).toEqual(before);
+    const skipped = await g.clipGradNormPerTensorAsync(a, 1, { onNonFinite: 'skip' });
+    expect(Number.isNaN(skipped[1])).toBe(true);
+    expect(bytes(a[1])).toBe(before[1]);
+    expect(Array.from(a[0])).toEqual([
+      Math.fround(3 * Math.fround(1 / (5 + 1e-6))),
+      Math.fround(4 * Math.fround(1 / (5 + 1e-6))),
+    ]);
+  });
+});

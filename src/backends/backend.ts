@@ -58,6 +58,7 @@ export interface Backend {
     out: Float64Array,
   ): Promise<void>;
   scaleAsync?(arrays: readonly GradArray[], coef: number): Promise<void>;
+  scaleEachAsync?(arrays: readonly GradArray[], coefs: Float64Array): Promise<void>;
   /** Memory for a GradientBuffer that this backend can work on in place (wasm); others use a plain ArrayBuffer. */
   allocate?(bytes: number): { buffer: ArrayBuffer; offset: number };
   /** With allocate: the arenas (wasm memories) made, the bytes handed out, the largest one allocation. */

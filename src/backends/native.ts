@@ -32,6 +32,7 @@ interface Binding {
     out: Float64Array,
   ): Promise<void>;
   scaleAsync(arrays: readonly GradArray[], coef: number): Promise<void>;
+  scaleEachAsync(arrays: readonly GradArray[], coefs: Float64Array): Promise<void>;
   clampAsync(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
   info(): NativeInfo;
   setThreads(n: number): void;
@@ -253,6 +254,10 @@ export function loadNative(): Backend {
     backend.scaleAsync = (arrays, coef) => {
       pinForAsync(arrays);
       return b.scaleAsync(arrays, coef);
+    };
+    backend.scaleEachAsync = (arrays, coefs) => {
+      pinForAsync(arrays);
+      return b.scaleEachAsync(arrays, coefs);
     };
     backend.clampAsync = (arrays, lo, hi) => {
       pinForAsync(arrays);
