@@ -44,6 +44,17 @@ export default defineConfig([
     onSuccess: async () => copyWasm(),
   },
   {
+    // gradclip/tfjs: imports the library as 'gradclip' (the entry this environment resolves, so one
+    // backend state) and tfjs-core (an optional peer dependency), neither bundled.
+    entry: { tfjs: 'src/tfjs.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    platform: 'neutral',
+    target: 'es2022',
+    external: ['gradclip', '@tensorflow/tfjs-core'],
+  },
+  {
     // The `gradclip` command: one self-contained ESM bundle (a program of its own, with its own backend state).
     entry: { cli: 'src/cli/index.ts' },
     format: ['esm'],
