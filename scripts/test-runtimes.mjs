@@ -20,7 +20,10 @@ function prepare() {
   mkdirSync(join(work, 'node_modules'), { recursive: true });
   symlinkSync(root, join(work, 'node_modules', 'gradclip'), 'dir');
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'gradclip-runtime-check', private: true, type: 'module' }));
-  for (const f of ['checks.mjs', 'browser-page.mjs', 'worker.mjs', 'cli-check.mjs']) {
+  // The bundles resolve 'gradclip' as a user's would, through the package's exports: not through the
+  // repository tsconfig's "paths" (which map it to src/ for the type check), which esbuild would apply.
+  writeFileSync(join(work, 'tsconfig.json'), '{}');
+  for (const f of ['checks.mjs', 'browser-page.mjs', 'tfjs-page.mjs', 'worker.mjs', 'cli-check.mjs']) {
     copyFileSync(join(root, 'test', 'runtimes', f), join(work, f));
   }
   // A fixture subset, decoded to plain numbers so no runtime needs zlib or Buffer.
@@ -62,6 +65,7 @@ async function chromium() {
     format: 'esm',
     platform: 'browser',
     outfile: join(work, 'page.js'),
+    tsconfig: join(work, 'tsconfig.json'),
     logLevel: 'warning',
   });
   const bundle = readFileSync(join(work, 'page.js'), 'utf8');
@@ -102,6 +106,74 @@ async function chromium() {
   }
 }
 
+/**
+ * gradclip/tfjs in Chromium on tfjs's cpu, wasm and webgl backends (test/runtimes/tfjs-page.mjs).
+ * WebGL runs on SwiftShader (software): the page checks correctness and what is read back, not speed.
+ */
+async function chromiumTfjs() {
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!existsSync(executablePath)) throw new Error(`${executablePath} not found (Debian: apt-get install -y chromium)`);
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    entryPoints: [join(work, 'tfjs-page.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    outfile: join(work, 'tfjs-page.js'),
+    tsconfig: join(work, 'tsconfig.json'),
+    logLevel: 'error',
+  });
+  const bundle = readFileSync(join(work, 'tfjs-page.js'), 'utf8');
+  const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  const html = '<!doctype html><meta charset="utf-8"><title>gradclip/tfjs</title><script type="module" src="/page.js"></script>';
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    else if (url.startsWith('/tfjs-wasm/') && /^[\w.-]+\.wasm$/.test(url.slice(11)) && existsSync(join(wasmDir, url.slice(11))))
+      res.writeHead(200, { 'content-type': 'application/wasm' }).end(readFileSync(join(wasmDir, url.slice(11))));
+    else if (url.startsWith('/tfjs-wasm/')) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { chromium: browserType } = await import('playwright-core');
+  const browser = await browserType.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--enable-unsafe-webgpu',
+      '--enable-features=Vulkan',
+      '--use-vulkan=swiftshader',
+      '--use-webgpu-adapter=swiftshader',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForFunction(() => globalThis.__tfjsResult !== undefined, null, { timeout: 300_000 });
+    const r = await page.evaluate(() => globalThis.__tfjsResult);
+    const failures = [...(r.failures ?? []), ...r.results.flatMap((x) => x.failures), ...errors];
+    const ran = r.results.filter((x) => x.ran);
+    const line =
+      `Chromium ${browser.version()} + tfjs: gradclip ${r.gradclipBackend?.name}/${r.gradclipBackend?.isa}; ` +
+      r.results.map((x) => (x.ran ? `${x.name} ${x.transport} (leaked ${x.leaked})` : `${x.name} did not run`)).join(', ') +
+      `; webgpu ${r.webgpu?.ran ? `${r.webgpu.transport} (leaked ${r.webgpu.leaked})${r.webgpu.failures.length ? ` with failures: ${r.webgpu.failures.join('; ')}` : ''}` : `did not run (${r.webgpu?.why ?? r.webgpu?.failures?.join('; ')})`} (tried, not required)`;
+    return { tfjsLine: line, ok: failures.length === 0 && ran.length === 3, failures };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
 function cliRuntime(name, command, args) {
   const bin = join(root, 'node_modules', '.bin', command);
   const run = spawnSync(bin, args, { cwd: work, encoding: 'utf8', env: { ...process.env, GRADCLIP_BACKEND: '' } });
@@ -122,6 +194,7 @@ async function workerd() {
     conditions: ['workerd', 'worker'],
     external: ['*.wasm'],
     outfile: join(dir, 'worker.js'),
+    tsconfig: join(work, 'tsconfig.json'),
     logLevel: 'warning',
   });
   for (const f of ['gradclip.wasm', 'gradclip-simd.wasm']) copyFileSync(join(root, 'dist', f), join(dir, f));
@@ -150,6 +223,7 @@ const nodeDigest = powDigest(nodeGradclip);
 console.log(`runtime checks: ${count} torch fixture cases, 144 wasm-vs-js identity cases, general-p norm bits against Node's, a zero-copy GradientBuffer, NaN bits over 20,000 calls per case and backend, 10,000 live GradientBuffers`);
 const runtimes = [
   ['chromium', chromium],
+  ['chromium-tfjs', chromiumTfjs],
   // No permission flags at all, and the environment explicitly denied: reading GRADCLIP_* is optional.
   ['deno', () => cliRuntime('Deno', 'deno', ['run', 'cli-check.mjs'])],
   ['deno', () => cliRuntime('Deno --deny-env', 'deno', ['run', '--deny-env', 'cli-check.mjs'])],
@@ -162,6 +236,12 @@ for (const [name, run] of runtimes) {
   if (!wanted(name)) continue;
   try {
     const r = await run();
+    if (r.tfjsLine) {
+      if (r.ok) passed++;
+      else failed++;
+      console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.tfjsLine}${r.ok ? '' : `\n     ${r.failures.join('\n     ')}`}`);
+      continue;
+    }
     let line = `${r.runtime}: backend ${r.backend?.name}/${r.backend?.isa}, fixtures ${r.fixtures?.passed} passed / ${r.fixtures?.failed} failed, identity ${r.identity?.cases - r.identity?.failed}/${r.identity?.cases}, zero-copy ${r.zeroCopy ? 'ok' : 'FAILED'}, NaN bits written ${(r.nanBits ?? []).join(' ') || 'none'}, ${r.gradientBuffers?.live} live GradientBuffers in ${r.gradientBuffers?.memories} wasm memories`;
     const digests = Object.entries(r.powDigest ?? {});
     const differing = digests.filter(([, d]) => d !== nodeDigest).map(([b]) => b);
