@@ -287,3 +287,25 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
   });
 }
+
+describe('gradclip/tfjs: the copy transport', () => {
+  it('tensors on two tfjs backends go through dataSync copies and come back as new tensors', async () => {
+    await tf.setBackend('cpu');
+    const [a] = randomTensors(13, [[50, 3]]);
+    await tf.setBackend('wasm');
+    const [b] = randomTensors(14, [[7]]);
+    const arrays = [Float32Array.from(a.dataSync()), Float32Array.from(b.dataSync())];
+    const before = [hex(arrays[0]), hex(arrays[1])];
+    const expected = g.clip_grad_norm_(arrays, 0.05);
+    const r = gt.clipGradNorm({ a, b }, 0.05);
+    expect(r.transport).toBe('copy');
+    expect(r.reason).toBe('the tensors live on different tfjs backends');
+    expect(r.totalNorm).toBe(expected);
+    expect(r.grads.a).not.toBe(a);
+    expect(hex(r.grads.a.dataSync())).toBe(hex(arrays[0]));
+    expect(hex(r.grads.b.dataSync())).toBe(hex(arrays[1]));
+    expect(r.grads.a.shape).toEqual([50, 3]);
+    expect([hex(a.dataSync()), hex(b.dataSync())]).toEqual(before); // the inputs are left alone
+    tf.dispose([a, b, r.grads.a, r.grads.b]);
+  });
+});
