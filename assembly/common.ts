@@ -214,3 +214,52 @@ export function clampRange<T>(ptr: usize, from: i32, n: i32, lo: T, hi: T): void
     store<T>(at<T>(ptr, i), v);
   }
 }
+
+/**
+ * Column sums of squares of a row-major [rows, cols] block at ptr, added into acc (cols doubles):
+ * acc[c] += (x[r·cols + c]·s)², rows in order — each column's terms in row order, as js.ts adds them.
+ */
+function colSumSquares<T>(ptr: usize, rows: i32, cols: i32, accPtr: usize, s: f64): void {
+  for (let r: i32 = 0; r < rows; r++) {
+    const row = ptr + <usize>r * <usize>cols * sizeof<T>();
+    for (let c: i32 = 0; c < cols; c++) {
+      const v = <f64>load<T>(row + <usize>c * sizeof<T>()) * s;
+      const a = accPtr + (<usize>c << 3);
+      store<f64>(a, load<f64>(a) + v * v);
+    }
+  }
+}
+
+export function colSumSquaresF32(ptr: usize, rows: i32, cols: i32, accPtr: usize, s: f64): void {
+  colSumSquares<f32>(ptr, rows, cols, accPtr, s);
+}
+
+export function colSumSquaresF64(ptr: usize, rows: i32, cols: i32, accPtr: usize, s: f64): void {
+  colSumSquares<f64>(ptr, rows, cols, accPtr, s);
+}
+
+/**
+ * x[r·cols + c] *= coef[c] over a row-major [rows, cols] block, coef[c] (doubles at coefPtr) rounded
+ * to T; a column whose coefficient is exactly 1 is not written; a NaN product is stored canonical.
+ */
+function scaleCols<T>(ptr: usize, rows: i32, cols: i32, coefPtr: usize): void {
+  for (let r: i32 = 0; r < rows; r++) {
+    const row = ptr + <usize>r * <usize>cols * sizeof<T>();
+    for (let c: i32 = 0; c < cols; c++) {
+      const k = load<f64>(coefPtr + (<usize>c << 3));
+      if (k == 1) continue;
+      const addr = row + <usize>c * sizeof<T>();
+      const v: T = load<T>(addr) * <T>k;
+      if (v != v) storeCanonicalNaN<T>(addr);
+      else store<T>(addr, v);
+    }
+  }
+}
+
+export function scaleColsF32(ptr: usize, rows: i32, cols: i32, coefPtr: usize): void {
+  scaleCols<f32>(ptr, rows, cols, coefPtr);
+}
+
+export function scaleColsF64(ptr: usize, rows: i32, cols: i32, coefPtr: usize): void {
+  scaleCols<f64>(ptr, rows, cols, coefPtr);
+}

@@ -1,7 +1,17 @@
 // The non-SIMD module, for runtimes without wasm SIMD: the same exports as simd.ts.
 import { blockSumScalar, clampRange, extremeAbsRange, scaleRange } from './common';
 
-export { blockSumPowF32, blockSumPowF64, countNonzeroF32, countNonzeroF64, heapBase } from './common';
+export {
+  blockSumPowF32,
+  blockSumPowF64,
+  colSumSquaresF32,
+  colSumSquaresF64,
+  countNonzeroF32,
+  countNonzeroF64,
+  heapBase,
+  scaleColsF32,
+  scaleColsF64,
+} from './common';
 
 /** Σ|x·s| or Σ(x·s)² over one block, element i in lane i mod 32, then the lane tree. */
 export function blockSumF32(ptr: usize, n: i32, squares: bool, s: f64): f64 {

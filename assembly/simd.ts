@@ -5,7 +5,17 @@
 import { LANES } from './contract';
 import { canonicalizeRange, clampRange, extremeAbsRange, scaleRange } from './common';
 
-export { blockSumPowF32, blockSumPowF64, countNonzeroF32, countNonzeroF64, heapBase } from './common';
+export {
+  blockSumPowF32,
+  blockSumPowF64,
+  colSumSquaresF32,
+  colSumSquaresF64,
+  countNonzeroF32,
+  countNonzeroF64,
+  heapBase,
+  scaleColsF32,
+  scaleColsF64,
+} from './common';
 
 /** Two elements of type T widened to f64x2 (f32 → f64 is exact). */
 // @ts-ignore: decorator

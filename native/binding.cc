@@ -254,6 +254,51 @@ napi_value Clamp(napi_env env, napi_callback_info info) {
   });
 }
 
+// columnSumSquares(array, columns, s, out) / scaleColumns(array, columns, coefs): one array read as
+// a row-major [rows, columns] matrix. Its address and length come from Node-API here, after every
+// argument was read; columns must divide the length.
+TensorView column_view(napi_env env, napi_value array, napi_value columns_v, std::size_t* columns) {
+  FloatArray a;
+  if (!float_array(env, array, &a)) throw JsError{JsError::Type, "array: expected a Float32Array or Float64Array"};
+  const double c = number(env, columns_v, "columns");
+  if (!(c >= 1) || c != static_cast<double>(static_cast<std::size_t>(c)) || (a.length % static_cast<std::size_t>(c)) != 0) {
+    throw JsError{JsError::Range, "columns: must be a positive integer dividing the array's length"};
+  }
+  *columns = static_cast<std::size_t>(c);
+  return {a.length == 0 ? nullptr : a.data, a.length, a.f64};
+}
+
+napi_value ColumnSumSquares(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[4];
+    args(env, info, argv);
+    std::size_t columns = 0;
+    const double s = number(env, argv[2], "s");
+    double* out = f64_arg(env, argv[3], 0, "out", false);
+    const TensorView t = column_view(env, argv[0], argv[1], &columns);
+    FloatArray o;
+    float_array(env, argv[3], &o);
+    if (o.length < columns) throw JsError{JsError::Range, "out: shorter than columns"};
+    instance(env)->engine.column_sum_squares(t, columns, s, out);
+    return undefined(env);
+  });
+}
+
+napi_value ScaleColumns(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[3];
+    args(env, info, argv);
+    std::size_t columns = 0;
+    const double* coefs = f64_arg(env, argv[2], 0, "coefs", false);
+    const TensorView t = column_view(env, argv[0], argv[1], &columns);
+    FloatArray c;
+    float_array(env, argv[2], &c);
+    if (c.length < columns) throw JsError{JsError::Range, "coefs: shorter than columns"};
+    instance(env)->engine.scale_columns(t, columns, coefs);
+    return undefined(env);
+  });
+}
+
 napi_value ProbeRead(napi_env env, napi_callback_info info) {
   return list_call<1>(env, info, [&](const TensorList& list, napi_value*) {
     return make_number(env, static_cast<double>(instance(env)->engine.probe_read(list) & 0xffff));
@@ -473,7 +518,7 @@ napi_value Init(napi_env env, napi_value exports) {
         {"reduceAsync", ReduceAsync}, {"scaleAsync", ScaleAsync}, {"scaleEachAsync", ScaleEachAsync},
         {"clampAsync", ClampAsync},  {"info", Info},
         {"setThreads", SetCount<&Engine::set_threads>},  {"setIsa", SetIsa},
-        {"setParallelThreshold", SetCount<&Engine::set_parallel_threshold>}, {"probeRead", ProbeRead},
+        {"setParallelThreshold", SetCount<&Engine::set_parallel_threshold>}, {"probeRead", ProbeRead}, {"columnSumSquares", ColumnSumSquares}, {"scaleColumns", ScaleColumns},
     };
     std::vector<napi_property_descriptor> methods;
     for (const auto& [name, fn] : entries) {

@@ -202,4 +202,18 @@ void Engine::clamp(const TensorList& list, double lo, double hi) const {
   });
 }
 
+void Engine::column_sum_squares(const TensorView& t, std::size_t cols, double s, double* out) const {
+  const KernelTable& k = *kernels();
+  const std::size_t rows = cols == 0 ? 0 : t.length / cols;
+  if (t.f64) k.col_sum_squares_f64(static_cast<const double*>(t.data), rows, cols, s, out);
+  else k.col_sum_squares_f32(static_cast<const float*>(t.data), rows, cols, s, out);
+}
+
+void Engine::scale_columns(const TensorView& t, std::size_t cols, const double* coefs) const {
+  const KernelTable& k = *kernels();
+  const std::size_t rows = cols == 0 ? 0 : t.length / cols;
+  if (t.f64) k.scale_cols_f64(static_cast<double*>(t.data), rows, cols, coefs);
+  else k.scale_cols_f32(static_cast<float*>(t.data), rows, cols, coefs);
+}
+
 }  // namespace gradclip

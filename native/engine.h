@@ -72,6 +72,10 @@ class Engine {
   void scale_each(const TensorList& list, const double* coefs) const;
   // x = min(max(x, lo), hi), bounds rounded to each tensor's dtype.
   void clamp(const TensorList& list, double lo, double hi) const;
+  // Column sums of squares / per-column scaling of one tensor read as a row-major [rows, cols]
+  // matrix (cols divides its length); one thread.
+  void column_sum_squares(const TensorView& t, std::size_t cols, double s, double* out) const;
+  void scale_columns(const TensorView& t, std::size_t cols, const double* coefs) const;
   // Benchmark probe: one plain read pass over the tensors' bytes, run by run (as the sum kernels
   // read), split over threads like the kernels.
   std::uint64_t probe_read(const TensorList& list) const;

@@ -1,8 +1,10 @@
 import { checkNormType, describe, gradientsOf } from './args.js';
 import type { GradArray } from './backends/backend.js';
+import { type Backend, ReduceOp } from './backends/backend.js';
 import { checkLengthsUnchanged } from './clip.js';
 import { lengthOf, typedArrayKind } from './intrinsics.js';
-import { clipCoefficient, NonFiniteNormError, totalNorm, totalNormAsync } from './norm.js';
+import { clipCoefficient, exponentOf, NonFiniteNormError, totalNorm, totalNormAsync } from './norm.js';
+import { pow2 } from './pow.js';
 import { activeBackend } from './registry.js';
 import type { NormType, Parameters } from './types.js';
 
@@ -682,7 +684,8 @@ export interface AgcOptions {
    * Which elements form a unit. 'torch' (default; timm's rule): dim 0 indexes the units, the norm is
    * over the rest; a vector or scalar is one unit. 'jax' (the paper's code, deepmind-research
    * nfnets): a 2-D or 3-D parameter reduces over dim 0, a 4-D (HWIO) one over dims 0-2, so the last
-   * dims are the units; after dropping size-1 dims, a vector or scalar is one unit.
+   * dims are the units (strided columns: norms from the backends' column kernel, each column's
+   * squares added in row order); after dropping size-1 dims, a vector or scalar is one unit.
    */
   layout?: 'torch' | 'jax';
   /**
@@ -703,8 +706,11 @@ export interface AgcResult {
 interface UnitViews {
   key: string;
   parent: GradArray;
+  /** Contiguous units (rows): views of data and grad. */
   data: GradArray[];
   grad: GradArray[];
+  /** Strided units (the 'jax' layout's columns): their number, else 0. */
+  columns: number;
 }
 
 /** Per-gradient unit views, reused while the arrays and the shape stay the same (no allocation per step). */
@@ -715,8 +721,9 @@ const unitViewCache = new WeakMap<GradArray, UnitViews>();
  * G_i ← G_i · λ·max(‖W_i‖, ε) / ‖G_i‖ when ‖G_i‖ ≥ λ·max(‖W_i‖, ε) (timm's and the paper's
  * code: the gradient norm floored at 1e-6 in the division), else left alone. The unit norms come
  * from one reduction pass over all weights and one over all gradients, the scaling from one pass
- * over the clipped units, on the active backend (each unit's norm is getTotalNorm([that unit]) bit
- * for bit). A NaN gradient norm makes its unit NaN, as in the references.
+ * over the clipped units, on the active backend (a row unit's norm is getTotalNorm([that unit]) bit
+ * for bit; a 'jax' column's is its squares added in row order). A NaN gradient norm makes its unit
+ * NaN, as in the references.
  */
 export function agc(parameters: Iterable<AgcParameter>, options?: AgcOptions): AgcResult {
   const o = readOptions(options, 'options', { clipping: 'clip_factor', eps: null, layout: null, exclude: null });
@@ -757,6 +764,7 @@ export function agc(parameters: Iterable<AgcParameter>, options?: AgcOptions): A
   }
   const dataUnits: GradArray[] = [];
   const gradUnits: GradArray[] = [];
+  const strided: { data: GradArray; grad: GradArray; columns: number }[] = [];
   for (const { name, data: d, grad: gr, shape: sh } of taken) {
     for (const [value, what] of [
       [d, 'data'],
@@ -777,29 +785,77 @@ export function agc(parameters: Iterable<AgcParameter>, options?: AgcOptions): A
     if (lengthOf(grad) !== n) throw new RangeError(`${name}.grad: has ${lengthOf(grad)} elements, its data ${n}`);
     const shape = shapeOf(sh, n, `${name}.shape`);
     const views = unitViews(data, grad, shape, layout, name);
+    if (views.columns > 0) strided.push({ data, grad, columns: views.columns });
     for (const v of views.data) dataUnits.push(v);
     for (const v of views.grad) gradUnits.push(v);
   }
-  if (gradUnits.length === 0) return { units: 0, clipped: 0 };
   const backend = activeBackend();
+  const unitCoef = (w: number, g: number) => {
+    const maxNorm = Math.max(w, eps) * clipping;
+    // where(‖G‖ < max, G, G · max / max(‖G‖, 1e-6)): NaN compares false, so a NaN unit is scaled (to NaN).
+    return g < maxNorm ? 1 : maxNorm / Math.max(g, 1e-6);
+  };
+  let units = 0;
+  let clipped = 0;
+  // Strided units: per-column norms of weights and gradient, one pass over each, then one scale pass.
+  for (const { data, grad, columns } of strided) {
+    const w = columnNorms(backend, data, columns);
+    const gn = columnNorms(backend, grad, columns);
+    const coefs = new Float64Array(columns);
+    let any = false;
+    for (let c = 0; c < columns; c++) {
+      coefs[c] = unitCoef(w[c], gn[c]);
+      if (coefs[c] !== 1) {
+        clipped++;
+        any = true;
+      }
+    }
+    units += columns;
+    if (any) backend.scaleColumns(grad, columns, coefs);
+  }
+  if (gradUnits.length === 0) return { units, clipped };
   const weightNorms = new Float64Array(dataUnits.length);
   const gradNorms = new Float64Array(gradUnits.length);
   totalNorm(dataUnits, 2, backend, weightNorms);
   totalNorm(gradUnits, 2, backend, gradNorms);
   const coefs = new Float64Array(gradUnits.length);
-  let clipped = 0;
+  let rowsClipped = 0;
   for (let u = 0; u < coefs.length; u++) {
-    const maxNorm = Math.max(weightNorms[u], eps) * clipping;
-    const g = gradNorms[u];
-    // where(‖G‖ < max, G, G · max / max(‖G‖, 1e-6)): NaN compares false, so a NaN unit is scaled (to NaN).
-    if (g < maxNorm) coefs[u] = 1;
-    else {
-      coefs[u] = maxNorm / Math.max(g, 1e-6);
-      if (coefs[u] !== 1) clipped++;
+    coefs[u] = unitCoef(weightNorms[u], gradNorms[u]);
+    if (coefs[u] !== 1) rowsClipped++;
+  }
+  if (rowsClipped > 0) backend.scaleEach(gradUnits, coefs);
+  return { units: units + gradUnits.length, clipped: clipped + rowsClipped };
+}
+
+/** A sum of squares below this may have lost bits to underflow (as in norm.ts). */
+const COLUMN_UNDERFLOW = 2 ** -900;
+
+/**
+ * The 2-norm of every column of a row-major [rows, columns] array (backend.columnSumSquares). A
+ * float64 array whose column sums overflowed, or may have underflowed, is summed again scaled by an
+ * exact power of two taken from its largest |x| (float32 squares cannot do either in double).
+ */
+function columnNorms(backend: Backend, a: GradArray, columns: number): Float64Array {
+  const out = new Float64Array(columns);
+  backend.columnSumSquares(a, columns, 1, out);
+  let suspect = false;
+  if (typedArrayKind(a) === 'Float64Array') {
+    for (let c = 0; c < columns; c++)
+      if (out[c] === Number.POSITIVE_INFINITY || out[c] < COLUMN_UNDERFLOW) suspect = true;
+  }
+  if (suspect) {
+    const max = new Float64Array(1);
+    backend.reduce([a], ReduceOp.MaxAbs, 2, null, max);
+    if (max[0] > 0 && max[0] < Number.POSITIVE_INFINITY) {
+      const e = Math.max(exponentOf(max[0]), -1022);
+      backend.columnSumSquares(a, columns, pow2(-e), out);
+      for (let c = 0; c < columns; c++) out[c] = Math.sqrt(out[c]) * pow2(e);
+      return out;
     }
   }
-  if (clipped > 0) backend.scaleEach(gradUnits, coefs);
-  return { units: gradUnits.length, clipped };
+  for (let c = 0; c < columns; c++) out[c] = Math.sqrt(out[c]);
+  return out;
 }
 
 function excluder(value: unknown): (p: AgcParameter, i: number) => boolean {
@@ -835,8 +891,8 @@ function shapeOf(shape: unknown, n: number, name: string): readonly number[] {
 }
 
 /**
- * The units of one parameter as views: contiguous rows (torch layout), or, for the jax layout's
- * strided columns, ... (see unitsOf). Cached per gradient array.
+ * The units of one parameter: contiguous rows as views (cached per gradient array, so a training
+ * loop makes them once), or the number of strided columns (see unitsOf).
  */
 function unitViews(
   data: GradArray,
@@ -849,8 +905,8 @@ function unitViews(
   const cached = unitViewCache.get(grad);
   if (cached && cached.key === key && cached.parent === data) return cached;
   const n = lengthOf(data);
-  const { units, length } = unitsOf(shape, n, layout, name);
-  const views: UnitViews = { key, parent: data, data: [], grad: [] };
+  const { units, length, columns } = unitsOf(shape, n, layout, name);
+  const views: UnitViews = { key, parent: data, data: [], grad: [], columns };
   for (let u = 0; u < units; u++) {
     views.data.push(data.subarray(u * length, (u + 1) * length));
     views.grad.push(grad.subarray(u * length, (u + 1) * length));
@@ -859,21 +915,28 @@ function unitViews(
   return views;
 }
 
-/** How a parameter splits into contiguous units: count and length of each. */
+/**
+ * How a parameter splits into units: `units` contiguous ones of `length` elements, or (columns > 0)
+ * `columns` strided ones, element i in unit i mod columns.
+ */
 function unitsOf(
   shape: readonly number[],
   n: number,
   layout: 'torch' | 'jax',
   name: string,
-): { units: number; length: number } {
-  if (n === 0) return { units: 0, length: 0 };
+): { units: number; length: number; columns: number } {
+  if (n === 0) return { units: 0, length: 0, columns: 0 };
   if (layout === 'torch') {
-    if (shape.length <= 1) return { units: 1, length: n };
-    return { units: shape[0], length: n / shape[0] };
+    if (shape.length <= 1) return { units: 1, length: n, columns: 0 };
+    return { units: shape[0], length: n / shape[0], columns: 0 };
   }
+  // deepmind-research nfnets (agc_optax.unitwise_norm): scalars and vectors (after squeezing) are one
+  // unit; a 2-D or 3-D parameter reduces over dim 0, a 4-D (HWIO) one over dims 0, 1 and 2.
   const squeezed = shape.filter((d) => d !== 1);
-  if (squeezed.length <= 1) return { units: 1, length: n };
+  if (squeezed.length <= 1) return { units: 1, length: n, columns: 0 };
+  if (shape.length === 2 || shape.length === 3) return { units: 0, length: 0, columns: n / shape[0] };
+  if (shape.length === 4) return { units: 0, length: 0, columns: shape[3] };
   throw new RangeError(
-    `${name}: the 'jax' layout's units of a ${shape.length}-D parameter are strided columns, which agc does not support yet; use layout 'torch' with the parameter stored unit-major`,
+    `${name}: the 'jax' layout takes parameters of 1 to 4 dimensions (as the reference), got [${shape.join(', ')}]`,
   );
 }

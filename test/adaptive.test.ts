@@ -447,6 +447,7 @@ describe(`ZClip on ${backend}`, () => {
 // ---- AGC --------------------------------------------------------------------------------------
 
 type Arr = Float32Array | Float64Array;
+const squeezedVector = (shape: number[]) => shape.filter((d) => d !== 1).length <= 1;
 
 /** Brock et al. 2021, eq. 3, written from the paper (timm's unit layout: dim 0 indexes the units). */
 function paperAgc(data: Arr, grad: Arr, shape: number[], clipping: number, eps: number): number[] {
@@ -558,14 +559,72 @@ describe(`agc on ${backend}`, () => {
     expect(g.agc([{ data: new Float32Array(3), grad: null }])).toEqual({ units: 0, clipped: 0 });
   });
 
-  it("layout 'jax': vectors (after dropping size-1 dims) are one unit; strided units are refused clearly", () => {
-    const p = { data: new Float32Array([3, 4]), grad: new Float32Array([3, 4]), shape: [1, 2] };
-    const r = g.agc([p], { layout: 'jax' });
-    expect(r).toEqual({ units: 1, clipped: 1 });
-    near(Math.hypot(p.grad[0], p.grad[1]), 0.05, 1e-6);
+  it("layout 'jax' (the paper's code): columns of 2-D/3-D weights, output channels of HWIO kernels, bit for bit", () => {
+    const r = rng(31);
+    const make = (Ctor: typeof Float32Array | typeof Float64Array, shape: number[], zero = false) => {
+      const n = shape.reduce((x, y) => x * y, 1);
+      const data = new Ctor(n).map(() => (zero ? 0 : (r() - 0.5) * 0.5));
+      const grad = new Ctor(n).map(() => (r() - 0.5) * 0.02 * (r() < 0.1 ? 50 : 1));
+      return { data, grad, shape };
+    };
+    const params = [
+      make(Float32Array, [64, 48]), // linear [in, out]: 48 units of 64
+      make(Float64Array, [5, 6, 7]), // multi-head linear: reduces dim 0, 42 units
+      make(Float32Array, [3, 3, 8, 16]), // HWIO conv: 16 units of 72
+      make(Float32Array, [1, 20]), // squeezes to a vector: one unit
+      make(Float32Array, [40000, 3], true), // zero-initialised weights, rows longer than the scratch tile
+    ];
+    const originals = params.map((p) => p.grad.slice());
+    // The paper's unitwise_norm, written out: a column's terms in row order, in double.
+    const expected = params.map((p, i) => {
+      const g = originals[i];
+      const f32 = g instanceof Float32Array;
+      const squeezed = p.shape.filter((d) => d !== 1).length <= 1;
+      const columns = squeezed ? 1 : p.shape.length === 4 ? p.shape[3] : g.length / p.shape[0];
+      const w2 = new Float64Array(columns);
+      const g2 = new Float64Array(columns);
+      for (let k = 0; k < g.length; k++) {
+        const c = squeezed ? 0 : k % columns;
+        w2[c] += p.data[k] * p.data[k];
+        g2[c] += g[k] * g[k];
+      }
+      const out = g.slice();
+      for (let k = 0; k < g.length; k++) {
+        const c = squeezed ? 0 : k % columns;
+        const max = Math.max(Math.sqrt(w2[c]), 1e-3) * 0.01;
+        const gn = Math.sqrt(g2[c]);
+        const coef = gn < max ? 1 : max / Math.max(gn, 1e-6);
+        if (coef !== 1) out[k] = f32 ? Math.fround(g[k] * Math.fround(coef)) : g[k] * coef;
+      }
+      return { out, columns };
+    });
+    const result = g.agc(params, { layout: 'jax' });
+    expect(result.units).toBe(48 + 42 + 16 + 1 + 3);
+    expect(result.clipped).toBeGreaterThan(10);
+    params.forEach((p, i) => {
+      if (!squeezedVector(p.shape)) {
+        // (the squeezed vector's norm takes the SPEC §6 lane order, not the column order: tolerance)
+        expect(bytes(p.grad), `parameter ${i}`).toBe(bytes(expected[i].out));
+      } else {
+        for (let k = 0; k < p.grad.length; k++) near(p.grad[k], expected[i].out[k], 1e-6);
+      }
+    });
     expect(() =>
-      g.agc([{ data: new Float32Array(6), grad: new Float32Array(6), shape: [2, 3] }], { layout: 'jax' }),
-    ).toThrowError(/strided/);
+      g.agc([{ data: new Float32Array(32), grad: new Float32Array(32), shape: [2, 2, 2, 2, 2] }], { layout: 'jax' }),
+    ).toThrowError(/1 to 4 dimensions/);
+  });
+
+  it("layout 'jax' on float64 weights with norms beyond double's range is rescued by a power-of-two scale", () => {
+    const data = Float64Array.from({ length: 12 }, (_, k) => (k % 3 === 0 ? 1e200 : 3e199));
+    const grad = Float64Array.from({ length: 12 }, (_, k) => (k % 3 === 0 ? 1e-200 : 2e-200));
+    const before = grad.slice();
+    g.agc([{ data, grad, shape: [4, 3] }], { layout: 'jax' });
+    // ‖W_c‖ ≈ 2e200 ≫ ‖G_c‖·100, so nothing is clipped (without the rescue ‖W‖² = ∞ and ‖G‖² = 0).
+    expect(bytes(grad)).toBe(bytes(before));
+    const big = Float64Array.from({ length: 12 }, () => 1e200);
+    g.agc([{ data: Float64Array.from({ length: 12 }, () => 1e-300), grad: big, shape: [4, 3] }], { layout: 'jax' });
+    // ‖G_c‖ = 2e200 (finite after the rescue): scaled to ε·λ = 1e-5 per column.
+    for (let c = 0; c < 3; c++) near(Math.hypot(big[c], big[c + 3], big[c + 6], big[c + 9]), 1e-5, 1e-9);
   });
 
   it('bad input is refused before anything is written', () => {

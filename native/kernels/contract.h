@@ -60,6 +60,14 @@ struct KernelTable {
   // x = min(max(x, lo), hi) as `x < lo ? lo : x`, then `x > hi ? hi : x`: NaN stays NaN.
   void (*clamp_f32)(float* x, std::size_t n, float lo, float hi);
   void (*clamp_f64)(double* x, std::size_t n, double lo, double hi);
+  // Column sums of squares of a row-major [rows, cols] matrix: acc[c] = Σ_r (x[r·cols + c]·s)², each
+  // column's terms added in row order (AGC's strided 'jax' units; src/backends/js.ts columnSumSquares).
+  void (*col_sum_squares_f32)(const float* x, std::size_t rows, std::size_t cols, double s, double* acc);
+  void (*col_sum_squares_f64)(const double* x, std::size_t rows, std::size_t cols, double s, double* acc);
+  // x[r·cols + c] *= coefs[c] rounded to the dtype; a column whose coefficient is exactly 1 is not
+  // written; a NaN product is stored canonical.
+  void (*scale_cols_f32)(float* x, std::size_t rows, std::size_t cols, const double* coefs);
+  void (*scale_cols_f64)(double* x, std::size_t rows, std::size_t cols, const double* coefs);
   // Benchmark probe, not a kernel: one plain read pass over the bytes (an OR of 64-bit words, four
   // streams at once, vectorized with this table's ISA flags). The result only keeps the loop alive.
   std::uint64_t (*probe_read)(const void* data, std::size_t bytes);

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "contract.h"
 #include "pow.h"
@@ -242,6 +243,38 @@ void clamp(T* x, std::size_t n, T lo, T hi) {
   });
 }
 
+// Plain loops over the columns, which the compiler vectorizes with this file's ISA flags: every
+// column still adds its own terms in row order (-ffp-contract=off: square, then add).
+template <class T>
+void col_sum_squares(const T* x, std::size_t rows, std::size_t cols, double s, double* acc) {
+  for (std::size_t c = 0; c < cols; ++c) acc[c] = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* row = x + r * cols;
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double v = static_cast<double>(row[c]) * s;
+      acc[c] += v * v;
+    }
+  }
+}
+
+template <class T>
+void scale_cols(T* x, std::size_t rows, std::size_t cols, const double* coefs) {
+  const T nan = canonical_nan<T>();
+  std::vector<T> k(cols);
+  std::vector<unsigned char> keep(cols);
+  for (std::size_t c = 0; c < cols; ++c) {
+    k[c] = static_cast<T>(coefs[c]);
+    keep[c] = coefs[c] == 1.0;
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    T* row = x + r * cols;
+    for (std::size_t c = 0; c < cols; ++c) {
+      const T v = row[c] * k[c];
+      row[c] = keep[c] ? row[c] : v != v ? nan : v;
+    }
+  }
+}
+
 // Four streams (the quarters of the range) read at once, as the sum kernels read several blocks:
 // a probe must be at least as fast as the best kernel over the same bytes to be a roofline.
 inline std::uint64_t probe_read(const void* data, std::size_t bytes) {
@@ -279,6 +312,10 @@ KernelTable make_table(const char* isa) {
   t.scale_f64 = &scale<typename V::F64>;
   t.clamp_f32 = &clamp<float>;
   t.clamp_f64 = &clamp<double>;
+  t.col_sum_squares_f32 = &col_sum_squares<float>;
+  t.col_sum_squares_f64 = &col_sum_squares<double>;
+  t.scale_cols_f32 = &scale_cols<float>;
+  t.scale_cols_f64 = &scale_cols<double>;
   t.probe_read = &probe_read;
   return t;
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -223,6 +224,46 @@ static void test_huge_tensor() {
   std::free(x);
 }
 
+// The column kernels (AGC's 'jax' units): each column's squares added in row order, whatever the
+// vector width; per-column scaling with ×1 columns untouched (NaN payloads kept) and NaN products canonical.
+template <class T>
+static void test_columns(const KernelTable& k) {
+  const bool f64 = sizeof(T) == 8;
+  for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{37, 13}, {1, 5}, {100, 1}, {3, 64}, {9, 17}}) {
+    auto x = spread<T>(rows * cols, static_cast<unsigned>(rows * 131 + cols));
+    std::vector<double> got(cols, -1), want(cols, 0);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c) {
+        const double v = static_cast<double>(x[r * cols + c]) * 0x1p-3;
+        want[c] += v * v;
+      }
+    if constexpr (sizeof(T) == 8) k.col_sum_squares_f64(x.data(), rows, cols, 0x1p-3, got.data());
+    else k.col_sum_squares_f32(x.data(), rows, cols, 0x1p-3, got.data());
+    for (std::size_t c = 0; c < cols; ++c) {
+      CHECK(same_bits(got[c], want[c]), "%s %s col_sum_squares %zux%zu column %zu: %.17g != %.17g", k.isa,
+            f64 ? "f64" : "f32", rows, cols, c, got[c], want[c]);
+    }
+    std::vector<double> coefs(cols);
+    for (std::size_t c = 0; c < cols; ++c) coefs[c] = c % 3 == 0 ? 1.0 : 0.3 + 0.01 * static_cast<double>(c);
+    T payload;
+    const std::uint64_t bits = f64 ? 0x7ff8000000012345ull : 0x7fc12345ull;
+    std::memcpy(&payload, &bits, sizeof payload);
+    x[0] = payload;  // column 0 has coefficient 1: its NaN keeps its payload
+    if (cols > 1) x[1] = INFINITY;  // ×0.31: stays inf; and a NaN in a scaled column becomes canonical
+    if (cols > 2) x[2] = payload;
+    auto y = x;
+    if constexpr (sizeof(T) == 8) k.scale_cols_f64(y.data(), rows, cols, coefs.data());
+    else k.scale_cols_f32(y.data(), rows, cols, coefs.data());
+    for (std::size_t i = 0; i < rows * cols; ++i) {
+      const std::size_t c = i % cols;
+      T expect = coefs[c] == 1.0 ? x[i] : static_cast<T>(x[i] * static_cast<T>(coefs[c]));
+      if (coefs[c] != 1.0 && expect != expect) expect = std::numeric_limits<T>::quiet_NaN();
+      CHECK(std::memcmp(&y[i], &expect, sizeof(T)) == 0, "%s %s scale_cols %zux%zu element %zu", k.isa, f64 ? "f64" : "f32",
+            rows, cols, i);
+    }
+  }
+}
+
 int main() {
   std::printf("kernel sets on this CPU:");
   for (const KernelTable* t : supported_kernels()) std::printf(" %s", t->isa);
@@ -230,6 +271,8 @@ int main() {
   for (const KernelTable* t : supported_kernels()) {
     test_table<float>(*t);
     test_table<double>(*t);
+    test_columns<float>(*t);
+    test_columns<double>(*t);
   }
   // Each table runs code built for its own instruction set: no two tables share a kernel. (When the
   // shared templates had external linkage the linker kept one copy — the first file's — for all.)

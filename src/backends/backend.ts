@@ -49,6 +49,18 @@ export interface Backend {
   scaleEach(arrays: readonly GradArray[], coefs: Float64Array): void;
   /** x ← min(max(x, lo), hi) with lo/hi rounded to each array's dtype; NaN stays NaN. */
   clamp(arrays: readonly GradArray[], lo: number, hi: number): void;
+  /**
+   * Column sums of squares of `a` read as a row-major [rows, columns] matrix (columns divides its
+   * length): out[c] = Σ_r (x[r·columns + c]·s)², each column's terms added in row order (r = 0, 1,
+   * …) in double; `s` an exact power of two (the overflow recompute). The strided units of AGC's
+   * 'jax' layout. Every backend adds the same terms in the same order: the same bits.
+   */
+  columnSumSquares(a: GradArray, columns: number, s: number, out: Float64Array): void;
+  /**
+   * x[r·columns + c] ← x·coefs[c], each coefficient rounded once to the dtype; a column whose
+   * coefficient is exactly 1 is not written; NaN products are stored canonical (as scale).
+   */
+  scaleColumns(a: GradArray, columns: number, coefs: Float64Array): void;
   /** The same operations off the JS thread, where the backend can; the facade awaits them. */
   reduceAsync?(
     arrays: readonly GradArray[],

@@ -166,6 +166,46 @@ export function clampInPlace(a: GradArray, lo: number, hi: number): void {
   }
 }
 
+export function columnSumSquares(a: GradArray, columns: number, s: number, out: Float64Array): void {
+  const rows = lengthOf(a) / columns;
+  for (let c = 0; c < columns; c++) out[c] = 0;
+  for (let r = 0, base = 0; r < rows; r++, base += columns) {
+    for (let c = 0; c < columns; c++) {
+      const v = a[base + c] * s;
+      out[c] += v * v;
+    }
+  }
+}
+
+export function scaleColumns(a: GradArray, columns: number, coefs: Float64Array): void {
+  const f32 = isF32(a);
+  const rows = lengthOf(a) / columns;
+  const c32 = f32 ? Float32Array.from(coefs.subarray(0, columns)) : coefs;
+  let nan = false;
+  for (let r = 0, base = 0; r < rows; r++, base += columns) {
+    for (let c = 0; c < columns; c++) {
+      if (coefs[c] === 1) continue;
+      const v = a[base + c] * c32[c];
+      a[base + c] = v;
+      if (v !== v) nan = true;
+    }
+  }
+  if (!nan) return;
+  // The NaNs written (and only those: a column left at ×1 keeps its bits) made canonical.
+  const words = new Uint32Array(bufferOf(a) as ArrayBuffer, byteOffsetOf(a), f32 ? lengthOf(a) : 2 * lengthOf(a));
+  for (let r = 0, base = 0; r < rows; r++, base += columns) {
+    for (let c = 0; c < columns; c++) {
+      const i = base + c;
+      if (coefs[c] === 1 || a[i] === a[i]) continue;
+      if (f32) words[i] = 0x7fc00000;
+      else {
+        words[2 * i] = LITTLE_ENDIAN ? 0 : 0x7ff80000;
+        words[2 * i + 1] = LITTLE_ENDIAN ? 0x7ff80000 : 0;
+      }
+    }
+  }
+}
+
 export const jsBackend: Backend = {
   name: 'js',
   isa: 'scalar',
@@ -183,4 +223,6 @@ export const jsBackend: Backend = {
   clamp(arrays, lo, hi) {
     for (const a of arrays) clampInPlace(a, lo, hi);
   },
+  columnSumSquares,
+  scaleColumns,
 };

@@ -24,6 +24,8 @@ interface Binding {
   scale(arrays: ListArg, coef: number): void;
   scaleEach(arrays: ListArg, coefs: Float64Array): void;
   clamp(arrays: ListArg, lo: number, hi: number): void;
+  columnSumSquares(a: GradArray, columns: number, s: number, out: Float64Array): void;
+  scaleColumns(a: GradArray, columns: number, coefs: Float64Array): void;
   reduceAsync(
     arrays: readonly GradArray[],
     op: number,
@@ -245,6 +247,8 @@ export function loadNative(): Backend {
     clamp(arrays, lo, hi) {
       withToken(arrays, (token) => b.clamp(token, lo, hi));
     },
+    columnSumSquares: (a, columns, s, out) => b.columnSumSquares(a, columns, s, out),
+    scaleColumns: (a, columns, coefs) => b.scaleColumns(a, columns, coefs),
   };
   if (offThread) {
     backend.reduceAsync = (arrays, op: ReduceOp, p, scales, out) => {

@@ -27,6 +27,10 @@ interface Kernels {
   scaleF64(ptr: number, n: number, c: number): void;
   clampF32(ptr: number, n: number, lo: number, hi: number): void;
   clampF64(ptr: number, n: number, lo: number, hi: number): void;
+  colSumSquaresF32(ptr: number, rows: number, cols: number, accPtr: number, s: number): void;
+  colSumSquaresF64(ptr: number, rows: number, cols: number, accPtr: number, s: number): void;
+  scaleColsF32(ptr: number, rows: number, cols: number, coefPtr: number): void;
+  scaleColsF64(ptr: number, rows: number, cols: number, coefPtr: number): void;
 }
 
 /** At least one of the two builds (the browser entry embeds only the SIMD one). */
@@ -153,6 +157,47 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     });
   }
 
+  /**
+   * The column kernels, always through the scratch region (in place too for arena arrays would need
+   * room for the per-column accumulators in the arena): its first half holds a tile of up to 32768
+   * columns' accumulators or coefficients (doubles), its second half whole rows of that tile, copied
+   * in (and back, for writes) row by row. Rows come in order, so each column adds its terms in row order.
+   */
+  function forColumnTiles(
+    a: GradArray,
+    columns: number,
+    writes: boolean,
+    tile: (c0: number, width: number, side: Float64Array) => void,
+    kernel: (ptr: number, rows: number, width: number, sidePtr: number) => void,
+    done: (c0: number, width: number, side: Float64Array) => void,
+  ): void {
+    const f32 = isF32(a);
+    const size = f32 ? 4 : 8;
+    const half = SCRATCH_BYTES / 2;
+    const rows = lengthOf(a) / columns;
+    const dataPtr = scratch + half;
+    for (let c0 = 0; c0 < columns; c0 += half / 8) {
+      const width = Math.min(half / 8, columns - c0);
+      const side = new Float64Array(scratchMemory, scratch, width);
+      tile(c0, width, side);
+      const perChunk = Math.max(1, Math.floor(half / (width * size)));
+      for (let r0 = 0; r0 < rows; r0 += perChunk) {
+        const count = Math.min(perChunk, rows - r0);
+        const window = f32
+          ? new Float32Array(scratchMemory, dataPtr, count * width)
+          : new Float64Array(scratchMemory, dataPtr, count * width);
+        for (let r = 0; r < count; r++) copyInto(window, viewOf(a, f32, (r0 + r) * columns + c0, width), r * width);
+        kernel(dataPtr, count, width, scratch);
+        if (writes) {
+          for (let r = 0; r < count; r++) {
+            copyInto(viewOf(a, f32, (r0 + r) * columns + c0, width), viewOf(window, f32, r * width, width), 0);
+          }
+        }
+      }
+      done(c0, width, side);
+    }
+  }
+
   function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): number {
     const f32 = isF32(a);
     const chunk = f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8;
@@ -222,6 +267,34 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
           else k.clampF64(ptr, n, lo, hi);
         });
       }
+    },
+    columnSumSquares(a, columns, s, out) {
+      const f32 = isF32(a);
+      forColumnTiles(
+        a,
+        columns,
+        false,
+        (_, __, side) => side.fill(0),
+        (ptr, rows, width, accPtr) =>
+          f32
+            ? scratchKernels.colSumSquaresF32(ptr, rows, width, accPtr, s)
+            : scratchKernels.colSumSquaresF64(ptr, rows, width, accPtr, s),
+        (c0, width, side) => copyInto(out, side, c0),
+      );
+    },
+    scaleColumns(a, columns, coefs) {
+      const f32 = isF32(a);
+      forColumnTiles(
+        a,
+        columns,
+        true,
+        (c0, width, side) => copyInto(side, coefs.subarray(c0, c0 + width), 0),
+        (ptr, rows, width, coefPtr) =>
+          f32
+            ? scratchKernels.scaleColsF32(ptr, rows, width, coefPtr)
+            : scratchKernels.scaleColsF64(ptr, rows, width, coefPtr),
+        () => {},
+      );
     },
     allocate(bytes) {
       const size = Math.ceil(bytes / 64) * 64;
