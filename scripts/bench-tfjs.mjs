@@ -2,6 +2,10 @@
 // npm run bench:tfjs — gradclip/tfjs against clipping written with tfjs ops, on tfjs's cpu and wasm
 // backends in Node, in the same run: 21M float32 parameters in 8 tensors, every step clipped. A
 // benchmark, not a test (medians of repeated calls; ratios side by side).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { get_total_norm } from 'gradclip';
@@ -89,3 +93,49 @@ console.log(
     'tfjs user writes). gradclip: clipGradNorm (in place). copy path: inPlace: false (new tensors). coef = 1:\n' +
     'clipGradNorm with nothing to clip. one read pass: gradclip\'s norm over the same memory without tfjs.',
 );
+
+// webgl in Chromium (SwiftShader: software, so only the ratio means anything), unless --no-chromium.
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!process.argv.includes('--no-chromium') && existsSync(chromiumPath)) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const work = join(root, 'build', 'bench-tfjs');
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'tsconfig.json'), '{}');
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    entryPoints: [join(root, 'scripts', 'bench-tfjs-page.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    outfile: join(work, 'page.js'),
+    tsconfig: join(work, 'tsconfig.json'),
+    logLevel: 'error',
+  });
+  const bundle = readFileSync(join(work, 'page.js'), 'utf8');
+  const server = createServer((req, res) => {
+    if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/page.js"></script>');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForFunction(() => globalThis.__bench !== undefined, null, { timeout: 600_000 });
+    const r = await page.evaluate(() => globalThis.__bench);
+    if (r.error) console.log(`\nwebgl (Chromium ${browser.version()}): failed: ${r.error.split('\n')[0]}`);
+    else
+      console.log(
+        `\nwebgl (Chromium ${browser.version()}, SwiftShader), 21.0M in 8, median of 7: tfjs ops ${r.ops.toFixed(1)} ms, ` +
+          `gradclip/tfjs ${r.ours.toFixed(1)} ms (${(r.ops / r.ours).toFixed(2)}×, transport '${r.transport}'); read back per call: ` +
+          `the ${SHAPES.length} per-tensor partials (${r.partialReads} reads over ${8} calls), ${r.otherReads} other reads`,
+      );
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
