@@ -212,7 +212,9 @@ export function totalNorm(arrays: readonly GradArray[], p: number, backend: Back
   const plan = totalNormPlan(arrays, p, perTensor);
   let step = plan.next();
   while (!step.done) step = plan.next(answer(step.value, backend));
-  canonicalAll(perTensor);
+  // A per-tensor norm is NaN only if the total is (a NaN partial makes every combination NaN), so
+  // the scan for NaNs to canonicalize runs only then: lists of many small tensors notice it.
+  if (step.value !== step.value) canonicalAll(perTensor);
   return canonical(step.value);
 }
 
@@ -236,7 +238,7 @@ export async function totalNormAsync(
     }
     step = plan.next(out);
   }
-  canonicalAll(perTensor);
+  if (step.value !== step.value) canonicalAll(perTensor);
   return canonical(step.value);
 }
 
