@@ -55,123 +55,97 @@ function prepare() {
   return subset.length;
 }
 
-async function chromium() {
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Bundles `entry` (from the work folder) for the browser, serves it from 127.0.0.1 with `extra`
+ * answering other paths, opens it in headless Chromium with `args`, and returns the page's
+ * globalThis[resultKey] once set, with the page's uncaught errors and the browser's version.
+ */
+async function inChromium(entry, resultKey, args, extra = () => false, timeout = 120_000) {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
   if (!existsSync(executablePath)) throw new Error(`${executablePath} not found (Debian: apt-get install -y chromium)`);
   const esbuild = await import('esbuild');
+  const outfile = join(work, `${entry}.bundle.js`);
   await esbuild.build({
-    entryPoints: [join(work, 'browser-page.mjs')],
+    entryPoints: [join(work, entry)],
     bundle: true,
     format: 'esm',
     platform: 'browser',
-    outfile: join(work, 'page.js'),
+    outfile,
     tsconfig: join(work, 'tsconfig.json'),
-    logLevel: 'warning',
+    logLevel: 'error',
   });
-  const bundle = readFileSync(join(work, 'page.js'), 'utf8');
-  if (/require\(["']node:|\.node["']/.test(bundle)) throw new Error('the browser bundle references Node built-ins or a .node file');
+  const bundle = readFileSync(outfile, 'utf8');
+  if (/require\(["']node:|\.node["']/.test(bundle)) throw new Error(`the ${entry} bundle references Node built-ins or a .node file`);
   const html = '<!doctype html><meta charset="utf-8"><title>gradclip</title><script type="module" src="/page.js"></script>';
   const server = createServer((req, res) => {
     if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+    else if (!extra(req.url ?? '/', res)) res.writeHead(200, { 'content-type': 'text/html' }).end(html);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { chromium: browserType } = await import('playwright-core');
-  const browser = await browserType.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await browserType.launch({ executablePath, args: [...CHROMIUM_ARGS, ...args] });
   try {
     const page = await (await browser.newContext()).newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.waitForFunction(() => globalThis.__gradclipResult !== undefined, null, { timeout: 120_000 });
-    const result = await page.evaluate(() => globalThis.__gradclipResult);
-    if (errors.length) result.failures = [...(result.failures ?? []), ...errors];
-    result.runtime = `Chromium ${browser.version()}`;
-    return result;
+    await page.waitForFunction((key) => globalThis[key] !== undefined, resultKey, { timeout });
+    const result = await page.evaluate((key) => globalThis[key], resultKey);
+    return { result, errors, version: browser.version() };
   } finally {
     await browser.close();
     server.close();
   }
 }
 
+async function chromium() {
+  const { result, errors, version } = await inChromium('browser-page.mjs', '__gradclipResult', ['--disable-gpu']);
+  if (errors.length) result.failures = [...(result.failures ?? []), ...errors];
+  result.runtime = `Chromium ${version}`;
+  return result;
+}
+
 /**
  * gradclip/tfjs in Chromium on tfjs's cpu, wasm and webgl backends (test/runtimes/tfjs-page.mjs).
  * WebGL runs on SwiftShader (software): the page checks correctness and what is read back, not speed.
+ * WebGPU (SwiftShader's Vulkan) is tried and reported, not required.
  */
 async function chromiumTfjs() {
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  if (!existsSync(executablePath)) throw new Error(`${executablePath} not found (Debian: apt-get install -y chromium)`);
-  const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: [join(work, 'tfjs-page.mjs')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    outfile: join(work, 'tfjs-page.js'),
-    tsconfig: join(work, 'tsconfig.json'),
-    logLevel: 'error',
-  });
-  const bundle = readFileSync(join(work, 'tfjs-page.js'), 'utf8');
   const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  const html = '<!doctype html><meta charset="utf-8"><title>gradclip/tfjs</title><script type="module" src="/page.js"></script>';
-  const server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-    else if (url.startsWith('/tfjs-wasm/') && /^[\w.-]+\.wasm$/.test(url.slice(11)) && existsSync(join(wasmDir, url.slice(11))))
-      res.writeHead(200, { 'content-type': 'application/wasm' }).end(readFileSync(join(wasmDir, url.slice(11))));
-    else if (url.startsWith('/tfjs-wasm/')) res.writeHead(404).end();
-    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { chromium: browserType } = await import('playwright-core');
-  const browser = await browserType.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--enable-unsafe-webgpu',
-      '--enable-features=Vulkan',
-      '--use-vulkan=swiftshader',
-      '--use-webgpu-adapter=swiftshader',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  try {
-    const page = await (await browser.newContext()).newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.waitForFunction(() => globalThis.__tfjsResult !== undefined, null, { timeout: 300_000 });
-    const r = await page.evaluate(() => globalThis.__tfjsResult);
-    const failures = [...(r.failures ?? []), ...r.results.flatMap((x) => x.failures), ...errors];
-    const ran = r.results.filter((x) => x.ran);
-    const line =
-      `Chromium ${browser.version()} + tfjs: gradclip ${r.gradclipBackend?.name}/${r.gradclipBackend?.isa}; ` +
-      r.results.map((x) => (x.ran ? `${x.name} ${x.transport} (leaked ${x.leaked})` : `${x.name} did not run`)).join(', ') +
-      `; webgpu ${r.webgpu?.ran ? `${r.webgpu.transport} (leaked ${r.webgpu.leaked})${r.webgpu.failures.length ? ` with failures: ${r.webgpu.failures.join('; ')}` : ''}` : `did not run (${r.webgpu?.why ?? r.webgpu?.failures?.join('; ')})`} (tried, not required)`;
-    return { tfjsLine: line, ok: failures.length === 0 && ran.length === 3, failures };
-  } finally {
-    await browser.close();
-    server.close();
-  }
+  const serveWasm = (url, res) => {
+    if (!url.startsWith('/tfjs-wasm/')) return false;
+    const file = url.slice('/tfjs-wasm/'.length);
+    if (/^[\w.-]+\.wasm$/.test(file) && existsSync(join(wasmDir, file))) {
+      res.writeHead(200, { 'content-type': 'application/wasm' }).end(readFileSync(join(wasmDir, file)));
+    } else res.writeHead(404).end();
+    return true;
+  };
+  const gpu = [
+    '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader',
+    '--enable-unsafe-webgpu',
+    '--enable-features=Vulkan',
+    '--use-vulkan=swiftshader',
+    '--use-webgpu-adapter=swiftshader',
+  ];
+  const { result: r, errors, version } = await inChromium('tfjs-page.mjs', '__tfjsResult', gpu, serveWasm, 300_000);
+  const failures = [...(r.failures ?? []), ...r.results.flatMap((x) => x.failures), ...errors];
+  const ran = r.results.filter((x) => x.ran);
+  const line =
+    `Chromium ${version} + tfjs: gradclip ${r.gradclipBackend?.name}/${r.gradclipBackend?.isa}; ` +
+    r.results.map((x) => (x.ran ? `${x.name} ${x.transport} (leaked ${x.leaked})` : `${x.name} did not run`)).join(', ') +
+    `; webgpu ${r.webgpu?.ran ? `${r.webgpu.transport} (leaked ${r.webgpu.leaked})${r.webgpu.failures.length ? ` with failures: ${r.webgpu.failures.join('; ')}` : ''}` : `did not run (${r.webgpu?.why ?? r.webgpu?.failures?.join('; ')})`} (tried, not required)`;
+  return { tfjsLine: line, ok: failures.length === 0 && ran.length === 3, failures };
 }
 
 function cliRuntime(name, command, args) {

@@ -66,23 +66,19 @@ int main(int argc, char** argv) {
     auto row = [&](const char* name, double ms, double twin) {
       std::printf("%-8s %-22s %10.2f %10.2f %8.2f\n", k.isa, name, ms, twin, ms / twin);
     };
-    row("sum of squares", median_ms([&] {
-          // Runs of four blocks, as the engine calls it (TensorList::kRunBlocks).
-          double out[4], s = 0;
-          for (std::size_t b = 0; b < n; b += 4 * kBlock) {
-            const std::size_t len = std::min(4 * kBlock, n - b);
-            k.block_sums_f32(x + b, len, Op::SumSquares, 1.0, out);
-            for (std::size_t j = 0; j * kBlock < len; ++j) s += out[j];
-          }
-          sink = s;
-        }, reps), twin_sum);
+    // Runs of four blocks, as the engine calls it (TensorList::kRunBlocks).
+    auto sum_of_squares = [&] {
+      double out[4], s = 0;
+      for (std::size_t b = 0; b < n; b += 4 * kBlock) {
+        const std::size_t len = std::min(4 * kBlock, n - b);
+        k.block_sums_f32(x + b, len, Op::SumSquares, 1.0, out);
+        for (std::size_t j = 0; j * kBlock < len; ++j) s += out[j];
+      }
+      return s;
+    };
+    row("sum of squares", median_ms([&] { sink = sum_of_squares(); }, reps), twin_sum);
     row("clip (sum, then scale)", median_ms([&] {
-          double out[4], s = 0;
-          for (std::size_t b = 0; b < n; b += 4 * kBlock) {
-            const std::size_t len = std::min(4 * kBlock, n - b);
-            k.block_sums_f32(x + b, len, Op::SumSquares, 1.0, out);
-            for (std::size_t j = 0; j * kBlock < len; ++j) s += out[j];
-          }
+          const double s = sum_of_squares();
           blocks([&](std::size_t b, std::size_t len) { k.scale_f32(x + b, len, s > 0 ? 1.0f : 2.0f); });
           sink = s;
         }, reps), twin_clip);
