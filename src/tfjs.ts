@@ -498,6 +498,27 @@ export function getTotalNorm(
   return total;
 }
 
+/** getTotalNorm as a Promise: on webgl / webgpu the partial sums are read back with `data()` (no blocking read). */
+export async function getTotalNormAsync(
+  grads: Gradients,
+  options?: Pick<TfjsClipOptions, 'normType' | 'errorIfNonfinite'>,
+): Promise<number> {
+  const { norm } = clipOptions(options);
+  const p = normTypeOf(norm.normType);
+  const list = gradList(grads, 'grads');
+  const { name } = list.tensors.length ? backendOf(list.tensors[0]) : { name: '' };
+  if (name !== 'webgl' && name !== 'webgpu') return getTotalNorm(grads, options);
+  const partials = devicePartials(list.tensors, p);
+  let total: number;
+  try {
+    total = combine(await partials.data(), p);
+  } finally {
+    partials.dispose();
+  }
+  if (norm.errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
+  return total;
+}
+
 /**
  * Clamps every gradient element: to [-clipValue, clipValue] for a number (torch's clip_grad_value_),
  * or to [min, max] for `{ min, max }` (tf.clipByValue's semantics). On cpu and wasm the unshared

@@ -240,6 +240,41 @@ for (const backend of ['cpu', 'wasm'] as const) {
       tf.dispose([xs, ys]);
     });
 
+    it('a custom computeGradients loop: the RNN blows up unclipped and trains with clipGradNorm', () => {
+      const { xs, ys } = addingData(128, 20, 9);
+      const losses: Record<string, number[]> = {};
+      for (const clip of [false, true]) {
+        const model = rnn();
+        const opt = tf.train.sgd(0.2);
+        const run: number[] = [];
+        for (let step = 0; step < 40; step++) {
+          const { value, grads } = opt.computeGradients(
+            () => tf.losses.meanSquaredError(ys, model.predict(xs) as tf.Tensor) as tf.Scalar,
+            model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+          );
+          run.push(value.dataSync()[0]);
+          const { grads: out } = clip ? gt.clipGradNorm(grads, 1, { disposeInputs: true }) : { grads };
+          opt.applyGradients(out);
+          tf.dispose([value, out]);
+          if (!Number.isFinite(run[run.length - 1]) || run[run.length - 1] > 1e6) break;
+        }
+        losses[String(clip)] = run;
+        model.dispose();
+        opt.dispose();
+      }
+      expect(losses.false.some((l) => !Number.isFinite(l) || l > 1e3)).toBe(true);
+      expect(losses.true).toHaveLength(40);
+      expect(losses.true.every(Number.isFinite)).toBe(true);
+      expect(Math.min(...losses.true.slice(-5))).toBeLessThan(losses.true[0]);
+      tf.dispose([xs, ys]);
+    });
+
+    it('getTotalNormAsync is getTotalNorm', async () => {
+      const ts = randomTensors(15, SHAPES);
+      expect(await gt.getTotalNormAsync(ts, { normType: 3 })).toBe(gt.getTotalNorm(ts, { normType: 3 }));
+      tf.dispose(ts);
+    });
+
     it('withGradClipping: no tensor leaks over 1,000 steps of a custom computeGradients loop', () => {
       const r = rng(12);
       const w = tf.variable(
