@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addingProblem as addingData, simpleRnn as rnn } from '../examples/adding-rnn.mjs';
 import * as g from '../src/index.js';
 import * as gt from '../src/tfjs.js';
 import { rng } from './support/rng.js';
@@ -25,39 +26,6 @@ function randomTensors(seed: number, shapes: number[][]): tf.Tensor[] {
 }
 
 const SHAPES = [[300, 70], [70], [1], [65537], [3, 4, 5]];
-
-/** Adding problem batches (as the demo's), as tensors. */
-function addingData(n: number, T: number, seed: number) {
-  const r = rng(seed);
-  const x = new Float32Array(n * T * 2);
-  const y = new Float32Array(n);
-  for (let b = 0; b < n; b++) {
-    const i = Math.floor(r() * (T / 2));
-    const j = Math.floor(T / 2 + r() * (T / 2));
-    for (let t = 0; t < T; t++) {
-      const v = r();
-      x[(b * T + t) * 2] = v;
-      const mark = t === i || t === j ? 1 : 0;
-      x[(b * T + t) * 2 + 1] = mark;
-      if (mark) y[b] += v;
-    }
-  }
-  return { xs: tf.tensor3d(x, [n, T, 2]), ys: tf.tensor2d(y, [n, 1]) };
-}
-
-function rnn(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.simpleRNN({
-        units: 32,
-        inputShape: [20, 2],
-        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
-        recurrentInitializer: tf.initializers.orthogonal({ gain: 1.5, seed: 2 }),
-      }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-    ],
-  });
-}
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`gradclip/tfjs on tfjs ${backend} (gradclip ${g.getBackend().name})`, () => {
