@@ -261,7 +261,9 @@ TensorView column_view(napi_env env, napi_value array, napi_value columns_v, std
   FloatArray a;
   if (!float_array(env, array, &a)) throw JsError{JsError::Type, "array: expected a Float32Array or Float64Array"};
   const double c = number(env, columns_v, "columns");
-  if (!(c >= 1) || c != static_cast<double>(static_cast<std::size_t>(c)) || (a.length % static_cast<std::size_t>(c)) != 0) {
+  // (The range check comes first: converting a double beyond size_t's range is undefined.)
+  if (!(c >= 1 && c <= 9007199254740992.0) || c != static_cast<double>(static_cast<std::size_t>(c)) ||
+      (a.length % static_cast<std::size_t>(c)) != 0) {
     throw JsError{JsError::Range, "columns: must be a positive integer dividing the array's length"};
   }
   *columns = static_cast<std::size_t>(c);
