@@ -268,14 +268,17 @@ export class AutoClip extends NormClipper<AdaptiveClipResult> {
 
   protected decide(norm: number): { result: AdaptiveClipResult; commit: () => void } {
     if (!Number.isFinite(norm)) {
-      const threshold = this.#count === 0 ? Number.POSITIVE_INFINITY : this.#percentileOf(this.#sorted, this.#count);
+      const sorted = this.#sorted;
+      const threshold =
+        this.#count === 0 ? Number.POSITIVE_INFINITY : this.#percentileOf((k) => sorted[k], this.#count);
       const rule = NormClipper.torchRule(norm, threshold);
       return { result: { totalNorm: norm, threshold, ...rule, skipped: false }, commit: () => {} };
     }
-    // The percentile over the history with this norm in it, computed on a copy-free view: the
-    // norm is inserted for real only in commit(), so a throwing scale leaves the state as it was.
-    const { sorted, count } = this.#withInserted(norm);
-    const threshold = this.#percentileOf(sorted, count);
+    // The percentile over the history with this norm in it, read through a view of the sorted
+    // history (no copy: O(log n) per step): the norm is recorded only in commit(), so a throwing
+    // scale leaves the state as it was.
+    const { at, count } = this.#withInserted(norm);
+    const threshold = this.#percentileOf(at, count);
     const rule = NormClipper.torchRule(norm, threshold);
     return {
       result: { totalNorm: norm, threshold, ...rule, skipped: false },
@@ -284,35 +287,42 @@ export class AutoClip extends NormClipper<AdaptiveClipResult> {
   }
 
   /** numpy.percentile(values, q), method 'linear': virtual index (n − 1)·q/100, then numpy's _lerp. */
-  #percentileOf(sorted: Float64Array, n: number): number {
+  #percentileOf(at: (k: number) => number, n: number): number {
     const q = this.percentile / 100;
     const virtual = (n - 1) * q;
-    if (virtual >= n - 1) return sorted[n - 1];
+    if (virtual >= n - 1) return at(n - 1);
     const prev = Math.floor(virtual);
     const t = virtual - prev;
-    const a = sorted[prev];
-    const b = sorted[prev + 1];
+    const a = at(prev);
+    const b = at(prev + 1);
     const diff = b - a;
     return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
   }
 
-  /** The sorted history with `norm` added (and, in window mode, the oldest dropped if full). */
-  #withInserted(norm: number): { sorted: Float64Array; count: number } {
-    const n = this.#count;
-    const full = Number.isFinite(this.window) && n === this.window;
-    const scratch = new Float64Array(n + 1);
-    scratch.set(this.#sorted.subarray(0, n));
-    let count = n;
-    if (full) {
-      const oldest = this.#order[this.#head];
-      const at = lowerBound(scratch, count, oldest);
-      scratch.copyWithin(at, at + 1, count);
+  /**
+   * The sorted history with `norm` added (and, in window mode, the oldest dropped if full), as an
+   * accessor over the stored sorted array: element k of "without the oldest" is sorted[k] or
+   * sorted[k + 1]; of "with the norm", the norm at its insertion point and the neighbours shifted.
+   */
+  #withInserted(norm: number): { at: (k: number) => number; count: number } {
+    const sorted = this.#sorted;
+    let count = this.#count;
+    let removed = count; // index of the dropped oldest norm; count: none dropped
+    if (Number.isFinite(this.window) && count === this.window) {
+      removed = lowerBound(sorted, count, this.#order[this.#head]);
       count--;
     }
-    const at = upperBound(scratch, count, norm);
-    scratch.copyWithin(at + 1, at, count);
-    scratch[at] = norm;
-    return { sorted: scratch, count: count + 1 };
+    const kept = (k: number) => sorted[k < removed ? k : k + 1];
+    // Insertion point after equal values (as #record inserts): binary search over the kept view.
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (kept(mid) <= norm) lo = mid + 1;
+      else hi = mid;
+    }
+    const pos = lo;
+    return { at: (k) => (k < pos ? kept(k) : k === pos ? norm : kept(k - 1)), count: count + 1 };
   }
 
   #record(norm: number): void {
