@@ -25,6 +25,8 @@ import {
   getTotalNorm as normOfArrays,
   type ValueBounds,
 } from 'gradclip';
+// Pure argument helpers, bundled into this entry (they hold no state): the library's own messages.
+import { checkNonNegative, checkNormType, describe } from './args.js';
 
 export { NonFiniteNormError };
 
@@ -77,13 +79,6 @@ interface GradList<G extends Gradients> {
   tensors: tf.Tensor[];
   keys: string[];
   rebuild(tensors: tf.Tensor[]): G;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an Array';
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
-  return typeof v === 'string' ? `the string '${v.slice(0, 40)}'` : `${typeof v} ${String(v)}`;
 }
 
 function isTensor(v: unknown): v is tf.Tensor {
@@ -283,11 +278,7 @@ function clipOptions(options: unknown): { norm: NormOptions; disposeInputs: bool
   return { norm, disposeInputs: disposeInputs ?? false, inPlace: inPlace ?? true, skip: o.onNonFinite === 'skip' };
 }
 
-function checkMaxNorm(maxNorm: unknown): number {
-  if (typeof maxNorm !== 'number') throw new TypeError(`maxNorm: expected a number, got ${describe(maxNorm)}`);
-  if (!(maxNorm >= 0)) throw new RangeError(`maxNorm: must be >= 0, got ${maxNorm}`);
-  return maxNorm;
-}
+const checkMaxNorm = (maxNorm: unknown) => checkNonNegative(maxNorm, 'maxNorm');
 
 // ---- the device path --------------------------------------------------------------------------
 
@@ -331,19 +322,12 @@ function combine(partials: ArrayLike<number>, p: number): number {
   return p === 1 ? total : p === 2 ? Math.sqrt(total) : total ** (1 / p);
 }
 
-function normTypeOf(value: unknown): number {
-  if (value === undefined) return 2;
-  if (typeof value === 'number' && !Number.isNaN(value)) return value;
-  if (value === 'inf' || value === 'Infinity') return Number.POSITIVE_INFINITY;
-  if (value === '-inf' || value === '-Infinity') return Number.NEGATIVE_INFINITY;
-  throw new (typeof value === 'string' || typeof value === 'number' ? RangeError : TypeError)(
-    `options.normType: expected a number or 'inf'/'-inf', got ${describe(value)}`,
-  );
-}
+/** The norm order, checked as the library checks it (the same messages). */
+const normTypeOf = (value: unknown) => checkNormType(value, 'options.normType');
 
 // ---- clipping ---------------------------------------------------------------------------------
 
-/** The coefficient torch uses: min(1, maxNorm / (total + 1e-6)). */
+/** The coefficient torch uses: min(1, maxNorm / (total + 1e-6)) (as norm.ts, which this entry does not bundle). */
 const coefficientOf = (maxNorm: number, total: number) => Math.min(maxNorm / (total + 1e-6), 1);
 
 function finish<G extends Gradients>(
