@@ -263,3 +263,104 @@ export function scaleColsF32(ptr: usize, rows: i32, cols: i32, coefPtr: usize): 
 export function scaleColsF64(ptr: usize, rows: i32, cols: i32, coefPtr: usize): void {
   scaleCols<f64>(ptr, rows, cols, coefPtr);
 }
+
+// ---- the optimizer step (SPEC §8): translations of stepGroup in src/backends/js.ts -------------------
+// Each operation is one wasm instruction in T (f32 or f64): + − × ÷ √ are correctly rounded, wasm has no
+// implicit FMA, so these are the contract's bits. Every value stored is canonical if NaN.
+
+// @ts-ignore: decorator
+@inline
+function put<T>(addr: usize, v: T): void {
+  if (v != v) storeCanonicalNaN<T>(addr);
+  else store<T>(addr, v);
+}
+
+// @ts-ignore: decorator
+@inline
+function pre<T>(x: T, c: T, lo: T, hi: T, sign: T): T {
+  let v: T = x * c;
+  v = v < lo ? lo : v;
+  v = v > hi ? hi : v;
+  return v * sign;
+}
+
+/** flags: 1 weight decay, 2 momentum (buf used), 4 nesterov, 8 first step (the buffer becomes d). */
+function sgdStep<T>(
+  p: usize, g: usize, buf: usize, n: i32, flags: i32,
+  c64: f64, lo64: f64, hi64: f64, sign64: f64, wd64: f64, mom64: f64, damp64: f64, lr64: f64,
+): void {
+  const c = <T>c64, lo = <T>lo64, hi = <T>hi64, sign = <T>sign64;
+  const wd = <T>wd64, mom = <T>mom64, damp1 = <T>damp64, negLr = <T>lr64;
+  const wdOn = (flags & 1) != 0, momOn = (flags & 2) != 0, nesterov = (flags & 4) != 0, first = (flags & 8) != 0;
+  for (let i = 0; i < n; i++) {
+    const x = load<T>(at<T>(p, i));
+    let d = pre<T>(load<T>(at<T>(g, i)), c, lo, hi, sign);
+    if (wdOn) d = d + wd * x;
+    if (momOn) {
+      const b: T = first ? d : load<T>(at<T>(buf, i)) * mom + damp1 * d;
+      put<T>(at<T>(buf, i), b);
+      d = nesterov ? d + mom * b : b;
+    }
+    put<T>(at<T>(p, i), x + negLr * d);
+  }
+}
+
+export function sgdStepF32(
+  p: usize, g: usize, buf: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, mom: f64, damp1: f64, negLr: f64,
+): void {
+  sgdStep<f32>(p, g, buf, n, flags, c, lo, hi, sign, wd, mom, damp1, negLr);
+}
+
+export function sgdStepF64(
+  p: usize, g: usize, buf: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, mom: f64, damp1: f64, negLr: f64,
+): void {
+  sgdStep<f64>(p, g, buf, n, flags, c, lo, hi, sign, wd, mom, damp1, negLr);
+}
+
+/** flags: 1 L2 weight decay into the gradient (Adam), 2 decoupled decay of p (AdamW), 4 amsgrad. */
+function adamStep<T>(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, flags: i32,
+  c64: f64, lo64: f64, hi64: f64, sign64: f64, wd64: f64, decay64: f64,
+  b164: f64, omb164: f64, b264: f64, omb264: f64, eps64: f64, step64: f64, bc264: f64,
+): void {
+  const c = <T>c64, lo = <T>lo64, hi = <T>hi64, sign = <T>sign64, wd = <T>wd64, decay = <T>decay64;
+  const b1 = <T>b164, omb1 = <T>omb164, b2 = <T>b264, omb2 = <T>omb264, eps = <T>eps64;
+  const step = <T>step64, bc2 = <T>bc264;
+  const l2 = (flags & 1) != 0, decoupled = (flags & 2) != 0, ams = (flags & 4) != 0;
+  for (let i = 0; i < n; i++) {
+    let x = load<T>(at<T>(p, i));
+    let d = pre<T>(load<T>(at<T>(g, i)), c, lo, hi, sign);
+    if (decoupled) x = x * decay;
+    else if (l2) d = d + wd * x;
+    const mi: T = load<T>(at<T>(m, i)) * b1 + omb1 * d;
+    const vi: T = load<T>(at<T>(v, i)) * b2 + (omb2 * d) * d;
+    let h = vi;
+    if (ams) {
+      const old = load<T>(at<T>(vmax, i));
+      h = old != old ? old : old > vi ? old : vi;
+      put<T>(at<T>(vmax, i), h);
+    }
+    const denom: T = <T>sqrt<T>(h) / bc2 + eps;
+    put<T>(at<T>(p, i), x + (step * mi) / denom);
+    put<T>(at<T>(m, i), mi);
+    put<T>(at<T>(v, i), vi);
+  }
+}
+
+export function adamStepF32(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, decay: f64,
+  b1: f64, omb1: f64, b2: f64, omb2: f64, eps: f64, step: f64, bc2: f64,
+): void {
+  adamStep<f32>(p, g, m, v, vmax, n, flags, c, lo, hi, sign, wd, decay, b1, omb1, b2, omb2, eps, step, bc2);
+}
+
+export function adamStepF64(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, decay: f64,
+  b1: f64, omb1: f64, b2: f64, omb2: f64, eps: f64, step: f64, bc2: f64,
+): void {
+  adamStep<f64>(p, g, m, v, vmax, n, flags, c, lo, hi, sign, wd, decay, b1, omb1, b2, omb2, eps, step, bc2);
+}

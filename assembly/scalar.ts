@@ -11,6 +11,10 @@ export {
   heapBase,
   scaleColsF32,
   scaleColsF64,
+  sgdStepF32,
+  sgdStepF64,
+  adamStepF32,
+  adamStepF64,
 } from './common';
 
 /** Σ|x·s| or Σ(x·s)² over one block, element i in lane i mod 32, then the lane tree. */

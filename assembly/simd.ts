@@ -15,6 +15,10 @@ export {
   heapBase,
   scaleColsF32,
   scaleColsF64,
+  sgdStepF32,
+  sgdStepF64,
+  adamStepF32,
+  adamStepF64,
 } from './common';
 
 /** Two elements of type T widened to f64x2 (f32 → f64 is exact). */

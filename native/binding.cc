@@ -301,6 +301,55 @@ napi_value ScaleColumns(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- the optimizer step ----------------------------------------------------------------------------
+//
+// step(list, kind, hyper, perTensor): `list` holds groups of width tensors (Engine::step_width), `hyper`
+// the StepArgs in the order of StepHyper in src/backends/backend.ts, perTensor two doubles per group.
+// Everything is read here, from Node-API; every group is checked for one dtype and one length (the
+// lengths the engine will use), so a kernel never runs past an array whatever JS passed.
+constexpr std::size_t kStepHyper = 17;
+
+struct StepCall {
+  Engine::StepKind kind;
+  StepArgs args;
+  std::vector<double> per_tensor;
+};
+
+StepCall step_call(napi_env env, const TensorList& list, napi_value kind_v, napi_value hyper_v, napi_value per_v) {
+  const double kind = number(env, kind_v, "kind");
+  if (kind != 0 && kind != 1) throw JsError{JsError::Range, "kind: expected 0 (SGD) or 1 (Adam)"};
+  const double* h = f64_arg(env, hyper_v, kStepHyper, "hyper", false);
+  StepCall call;
+  call.kind = static_cast<Engine::StepKind>(static_cast<int>(kind));
+  StepArgs& a = call.args;
+  a.c = h[0], a.lo = h[1], a.hi = h[2], a.sign = h[3], a.weight_decay = h[4], a.momentum = h[5], a.damp1 = h[6];
+  a.neg_lr = h[7], a.nesterov = h[8] != 0, a.decoupled = h[9] != 0, a.amsgrad = h[10] != 0, a.decay = h[11];
+  a.beta1 = h[12], a.omb1 = h[13], a.beta2 = h[14], a.omb2 = h[15], a.eps = h[16];
+  const std::size_t width = Engine::step_width(call.kind, a);
+  const auto& views = list.views();
+  if (views.size() % width != 0) throw JsError{JsError::Range, "list: not a whole number of groups of " + std::to_string(width)};
+  const std::size_t groups = views.size() / width;
+  for (std::size_t g = 0; g < groups; ++g) {
+    for (std::size_t j = 1; j < width; ++j) {
+      const TensorView& x = views[g * width], &y = views[g * width + j];
+      if (x.f64 != y.f64 || x.length != y.length) {
+        throw JsError{JsError::Range, "list: group " + std::to_string(g) + " mixes lengths or dtypes"};
+      }
+    }
+  }
+  const double* per = f64_arg(env, per_v, 2 * groups, "perTensor", false);
+  call.per_tensor.assign(per, per + 2 * groups);
+  return call;
+}
+
+napi_value Step(napi_env env, napi_callback_info info) {
+  return list_call<4>(env, info, [&](const TensorList& list, napi_value* argv) {
+    const StepCall call = step_call(env, list, argv[1], argv[2], argv[3]);
+    instance(env)->engine.step(list, call.kind, call.args, call.per_tensor.data());
+    return undefined(env);
+  });
+}
+
 napi_value ProbeRead(napi_env env, napi_callback_info info) {
   return list_call<1>(env, info, [&](const TensorList& list, napi_value*) {
     return make_number(env, static_cast<double>(instance(env)->engine.probe_read(list) & 0xffff));
@@ -438,6 +487,20 @@ napi_value ClampAsync(napi_env env, napi_callback_info info) {
   });
 }
 
+// stepAsync(list, kind, hyper, perTensor): the scalars are copied now; the arrays are referenced.
+napi_value StepAsync(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[4];
+    args(env, info, argv);
+    // Unpacked once here to check the shapes and copy the scalars; queue() unpacks it again (no
+    // user code runs in between) and the work uses that copy.
+    const StepCall call = step_call(env, list_of(env, argv[0]), argv[1], argv[2], argv[3]);
+    return queue(env, argv[0], {}, [call](Engine& e, const TensorList& l) {
+      e.step(l, call.kind, call.args, call.per_tensor.data());
+    });
+  });
+}
+
 // ---- settings -------------------------------------------------------------------------------
 
 void set_property(napi_env env, napi_value obj, const char* key, napi_value v) {
@@ -521,6 +584,7 @@ napi_value Init(napi_env env, napi_value exports) {
         {"clampAsync", ClampAsync},  {"info", Info},
         {"setThreads", SetCount<&Engine::set_threads>},  {"setIsa", SetIsa},
         {"setParallelThreshold", SetCount<&Engine::set_parallel_threshold>}, {"probeRead", ProbeRead}, {"columnSumSquares", ColumnSumSquares}, {"scaleColumns", ScaleColumns},
+        {"step", Step}, {"stepAsync", StepAsync},
     };
     std::vector<napi_property_descriptor> methods;
     for (const auto& [name, fn] : entries) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "dispatch.h"
 
@@ -199,6 +200,37 @@ void Engine::clamp(const TensorList& list, double lo, double hi) const {
     const TensorView& t = ts[blk.tensor];
     if (t.f64) k.clamp_f64(static_cast<double*>(t.data) + blk.start, blk.length, lo, hi);
     else k.clamp_f32(static_cast<float*>(t.data) + blk.start, blk.length, lo32, hi32);
+  });
+}
+
+void Engine::step(const TensorList& flat, StepKind kind, const StepArgs& a, const double* per_tensor) const {
+  const KernelTable& k = *kernels();
+  const std::size_t width = step_width(kind, a);
+  const auto& all = flat.views();
+  // The parameters alone decide the blocks; the other tensors of a group are cut the same way.
+  std::vector<TensorView> params;
+  params.reserve(all.size() / width);
+  for (std::size_t i = 0; i + width <= all.size(); i += width) params.push_back(all[i]);
+  const TensorList list(std::move(params));
+  const auto& blocks = list.blocks();
+  for_blocks(list, [&](std::size_t b) {
+    const auto& blk = blocks[b];
+    const TensorView* t = &all[blk.tensor * width];
+    const double* s = per_tensor + 2 * blk.tensor;
+    const std::size_t o = blk.start, n = blk.length;
+    auto at = [&](std::size_t j, auto* type) {
+      using T = std::remove_pointer_t<decltype(type)>;
+      return j < width ? static_cast<T*>(t[j].data) + o : nullptr;
+    };
+    if (t[0].f64) {
+      double* d = nullptr;
+      if (kind == StepKind::Sgd) k.sgd_f64(at(0, d), at(1, d), at(2, d), n, a, s[0] != 0);
+      else k.adam_f64(at(0, d), at(1, d), at(2, d), at(3, d), at(4, d), n, a, s[0], s[1]);
+    } else {
+      float* f = nullptr;
+      if (kind == StepKind::Sgd) k.sgd_f32(at(0, f), at(1, f), at(2, f), n, a, s[0] != 0);
+      else k.adam_f32(at(0, f), at(1, f), at(2, f), at(3, f), at(4, f), n, a, s[0], s[1]);
+    }
   });
 }
 

@@ -76,6 +76,15 @@ class Engine {
   // matrix (cols divides its length); one thread.
   void column_sum_squares(const TensorView& t, std::size_t cols, double s, double* out) const;
   void scale_columns(const TensorView& t, std::size_t cols, const double* coefs) const;
+  // The optimizer step (SPEC §8) over groups of `width` tensors of one dtype and length, in `flat`
+  // (SGD: param, grad[, momentum buffer]; Adam: param, grad, exp_avg, exp_avg_sq[, max_exp_avg_sq]).
+  // per_tensor holds two doubles per group (SGD: first step 0/1; Adam: neg_step, bc2_sqrt). The
+  // groups' blocks are spread over the threads like scale's. The caller has checked the shapes.
+  enum class StepKind : int { Sgd = 0, Adam = 1 };
+  static std::size_t step_width(StepKind kind, const StepArgs& a) {
+    return kind == StepKind::Sgd ? (a.momentum != 0 ? 3 : 2) : (a.amsgrad ? 5 : 4);
+  }
+  void step(const TensorList& flat, StepKind kind, const StepArgs& a, const double* per_tensor) const;
   // Benchmark probe: one plain read pass over the tensors' bytes, run by run (as the sum kernels
   // read), split over threads like the kernels.
   std::uint64_t probe_read(const TensorList& list) const;

@@ -36,6 +36,21 @@ export {
   nn,
 } from './clip.js';
 export { NonFiniteNormError } from './norm.js';
+export {
+  Adam,
+  type AdamOptions,
+  AdamW,
+  type FusedClipOptions,
+  type NonFiniteStep,
+  Optimizer,
+  type OptimizerStateDict,
+  optim,
+  type Param,
+  type ParamGroup,
+  type ParamState,
+  SGD,
+  type SGDOptions,
+} from './optim.js';
 export { getBackend, setBackend, setNumThreads } from './registry.js';
 export type {
   BackendInfo,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 
 namespace gradclip {
@@ -32,6 +33,21 @@ inline double combine_lanes(double* lanes) {
   }
   return lanes[0];
 }
+
+// The optimizer step's scalars (SPEC §8, src/backends/backend.ts StepHyper): each is a double here and
+// is rounded once to the tensor's dtype by the kernel, as torch rounds a Python scalar.
+struct StepArgs {
+  // The gradient as the step sees it: g·c (c = 1 without a norm clip), clamped to [lo, hi] (±inf
+  // without a value clip), times sign (−1 for maximize): the fused clip, exact when absent.
+  double c = 1, lo = -INFINITY, hi = INFINITY, sign = 1;
+  double weight_decay = 0;  // SGD and Adam: g + wd·p, only when nonzero
+  // SGD
+  double momentum = 0, damp1 = 1, neg_lr = 0;
+  bool nesterov = false;
+  // Adam / AdamW: decoupled (AdamW) multiplies p by decay = 1 − lr·wd first, always
+  bool decoupled = false, amsgrad = false;
+  double decay = 1, beta1 = 0, omb1 = 0, beta2 = 0, omb2 = 0, eps = 0;
+};
 
 // One instruction set's kernels. Block kernels take at most kBlock elements and return
 // that block's result; whole-range kernels (max/min/count/scale/clamp) are order-free.
@@ -68,6 +84,16 @@ struct KernelTable {
   // written; a NaN product is stored canonical.
   void (*scale_cols_f32)(float* x, std::size_t rows, std::size_t cols, const double* coefs);
   void (*scale_cols_f64)(double* x, std::size_t rows, std::size_t cols, const double* coefs);
+  // The optimizer step over n elements of one tensor, in torch 1.13's single-tensor op order, each
+  // operation rounded to the dtype (no FMA), every stored NaN canonical (SPEC §8). SGD: buf is null
+  // without momentum, `first` = no buffer yet (it becomes the gradient). Adam: vmax null without
+  // amsgrad; neg_step = −lr / (1 − β1^step), bc2_sqrt = √(1 − β2^step), both doubles from the facade.
+  void (*sgd_f32)(float* p, const float* g, float* buf, std::size_t n, const StepArgs& a, bool first);
+  void (*sgd_f64)(double* p, const double* g, double* buf, std::size_t n, const StepArgs& a, bool first);
+  void (*adam_f32)(float* p, const float* g, float* m, float* v, float* vmax, std::size_t n, const StepArgs& a,
+                   double neg_step, double bc2_sqrt);
+  void (*adam_f64)(double* p, const double* g, double* m, double* v, double* vmax, std::size_t n,
+                   const StepArgs& a, double neg_step, double bc2_sqrt);
   // Benchmark probe, not a kernel: one plain read pass over the bytes (an OR of 64-bit words, four
   // streams at once, vectorized with this table's ISA flags). The result only keeps the loop alive.
   std::uint64_t (*probe_read)(const void* data, std::size_t bytes);

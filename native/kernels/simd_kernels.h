@@ -275,6 +275,109 @@ void scale_cols(T* x, std::size_t rows, std::size_t cols, const double* coefs) {
   }
 }
 
+// ---- the optimizer step (SPEC §8) ----------------------------------------------------------------
+// Plain element loops, one instantiation per combination of options (so each loop is branch-free
+// and the compiler vectorizes it with this file's ISA flags). Every operation is one IEEE operation
+// rounded to T (+ − × ÷ √ are correctly rounded in every vector unit; -ffp-contract=off forbids FMA):
+// the same bits on every ISA, and the same as src/backends/js.ts's Math.fround after each operation.
+template <class T>
+struct Pre {
+  T c, lo, hi, sign;
+  explicit Pre(const StepArgs& a)
+      : c(static_cast<T>(a.c)), lo(static_cast<T>(a.lo)), hi(static_cast<T>(a.hi)), sign(static_cast<T>(a.sign)) {}
+  // The fused clip and maximize: g·c, then the contract's clamp (NaN kept), then ×±1.
+  T operator()(T g) const {
+    T x = g * c;
+    x = x < lo ? lo : x;
+    x = x > hi ? hi : x;
+    return x * sign;
+  }
+};
+
+template <class T>
+inline T canon(T v, T nan) {
+  return v != v ? nan : v;
+}
+
+template <class T, bool WD, bool Mom, bool Nesterov, bool First>
+void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, std::size_t n, const StepArgs& a) {
+  const Pre<T> pre(a);
+  const T wd = static_cast<T>(a.weight_decay), mom = static_cast<T>(a.momentum);
+  const T damp1 = static_cast<T>(a.damp1), neg_lr = static_cast<T>(a.neg_lr), nan = canonical_nan<T>();
+  for (std::size_t i = 0; i < n; ++i) {
+    const T x = p[i];
+    T d = pre(g[i]);
+    if (WD) d = d + wd * x;
+    if (Mom) {
+      const T b = First ? d : buf[i] * mom + damp1 * d;
+      buf[i] = canon(b, nan);
+      d = Nesterov ? d + mom * b : b;
+    }
+    p[i] = canon(x + neg_lr * d, nan);
+  }
+}
+
+template <class T>
+void sgd(T* p, const T* g, T* buf, std::size_t n, const StepArgs& a, bool first) {
+  const bool wd = a.weight_decay != 0;
+  if (a.momentum == 0) {
+    if (wd) sgd_loop<T, true, false, false, false>(p, g, buf, n, a);
+    else sgd_loop<T, false, false, false, false>(p, g, buf, n, a);
+    return;
+  }
+  // 8 combinations of (weight decay, nesterov, first step) with momentum.
+  using Fn = void (*)(T*, const T*, T*, std::size_t, const StepArgs&);
+  static constexpr Fn table[8] = {
+      &sgd_loop<T, false, true, false, false>, &sgd_loop<T, false, true, false, true>,
+      &sgd_loop<T, false, true, true, false>,  &sgd_loop<T, false, true, true, true>,
+      &sgd_loop<T, true, true, false, false>,  &sgd_loop<T, true, true, false, true>,
+      &sgd_loop<T, true, true, true, false>,   &sgd_loop<T, true, true, true, true>,
+  };
+  table[(wd ? 4 : 0) + (a.nesterov ? 2 : 0) + (first ? 1 : 0)](p, g, buf, n, a);
+}
+
+// Decay: 0 none, 1 L2 into the gradient (Adam's weight_decay), 2 decoupled (AdamW: p·decay first).
+template <class T, int Decay, bool Ams>
+void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
+               std::size_t n, const StepArgs& a, double neg_step, double bc2_sqrt) {
+  const Pre<T> pre(a);
+  const T wd = static_cast<T>(a.weight_decay), decay = static_cast<T>(a.decay);
+  const T b1 = static_cast<T>(a.beta1), omb1 = static_cast<T>(a.omb1);
+  const T b2 = static_cast<T>(a.beta2), omb2 = static_cast<T>(a.omb2), eps = static_cast<T>(a.eps);
+  const T step = static_cast<T>(neg_step), bc2 = static_cast<T>(bc2_sqrt), nan = canonical_nan<T>();
+  for (std::size_t i = 0; i < n; ++i) {
+    T x = p[i];
+    T d = pre(g[i]);
+    if (Decay == 1) d = d + wd * x;
+    if (Decay == 2) x = x * decay;
+    const T mi = m[i] * b1 + omb1 * d;
+    const T vi = v[i] * b2 + (omb2 * d) * d;
+    T h = vi;
+    if (Ams) {
+      // torch.maximum: NaN if either is NaN.
+      const T old = vmax[i];
+      h = old != old ? old : old > vi ? old : vi;
+      vmax[i] = canon(h, nan);
+    }
+    const T denom = std::sqrt(h) / bc2 + eps;
+    p[i] = canon(x + (step * mi) / denom, nan);
+    m[i] = canon(mi, nan);
+    v[i] = canon(vi, nan);
+  }
+}
+
+template <class T>
+void adam(T* p, const T* g, T* m, T* v, T* vmax, std::size_t n, const StepArgs& a, double neg_step,
+          double bc2_sqrt) {
+  using Fn = void (*)(T*, const T*, T*, T*, T*, std::size_t, const StepArgs&, double, double);
+  static constexpr Fn table[6] = {
+      &adam_loop<T, 0, false>, &adam_loop<T, 0, true>, &adam_loop<T, 1, false>,
+      &adam_loop<T, 1, true>,  &adam_loop<T, 2, false>, &adam_loop<T, 2, true>,
+  };
+  const int decay = a.decoupled ? 2 : a.weight_decay != 0 ? 1 : 0;
+  table[decay * 2 + (a.amsgrad ? 1 : 0)](p, g, m, v, vmax, n, a, neg_step, bc2_sqrt);
+}
+
 // Four streams (the quarters of the range) read at once, as the sum kernels read several blocks:
 // a probe must be at least as fast as the best kernel over the same bytes to be a roofline.
 inline std::uint64_t probe_read(const void* data, std::size_t bytes) {
@@ -316,6 +419,10 @@ KernelTable make_table(const char* isa) {
   t.col_sum_squares_f64 = &col_sum_squares<double>;
   t.scale_cols_f32 = &scale_cols<float>;
   t.scale_cols_f64 = &scale_cols<double>;
+  t.sgd_f32 = &sgd<float>;
+  t.sgd_f64 = &sgd<double>;
+  t.adam_f32 = &adam<float>;
+  t.adam_f64 = &adam<double>;
   t.probe_read = &probe_read;
   return t;
 }

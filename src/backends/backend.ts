@@ -25,6 +25,46 @@ export const ReduceOp = {
 } as const;
 export type ReduceOp = (typeof ReduceOp)[keyof typeof ReduceOp];
 
+/** The optimizer step kernels (SPEC §8). Numeric codes shared with native/engine.h StepKind. */
+export const StepKind = { Sgd: 0, Adam: 1 } as const;
+export type StepKind = (typeof StepKind)[keyof typeof StepKind];
+
+/**
+ * Where each scalar of an optimizer step sits in its `hyper` Float64Array (the same order as
+ * StepArgs in native/kernels/contract.h and the wasm kernels' parameters). Each is a double that the
+ * kernel rounds once to the tensor's dtype, as torch rounds a Python scalar.
+ */
+export const StepHyper = {
+  /** The fused clip: g·c (1: none), then clamped to [lo, hi] (±Infinity: none), then ×sign (−1: maximize). */
+  c: 0,
+  lo: 1,
+  hi: 2,
+  sign: 3,
+  /** SGD and Adam: g + weightDecay·p when nonzero. */
+  weightDecay: 4,
+  /** SGD: momentum, 1 − dampening, −lr, nesterov (0/1). */
+  momentum: 5,
+  damp1: 6,
+  negLr: 7,
+  nesterov: 8,
+  /** Adam/AdamW: decoupled (AdamW, 0/1: p·decay first, decay = 1 − lr·weight_decay), amsgrad (0/1). */
+  decoupled: 9,
+  amsgrad: 10,
+  decay: 11,
+  /** β1, 1 − β1, β2, 1 − β2, eps. */
+  beta1: 12,
+  omb1: 13,
+  beta2: 14,
+  omb2: 15,
+  eps: 16,
+  length: 17,
+} as const;
+
+/** Tensors per group of a step's list: SGD param, grad[, momentum buffer]; Adam param, grad, m, v[, vmax]. */
+export function stepWidth(kind: StepKind, hyper: Float64Array): number {
+  return kind === StepKind.Sgd ? (hyper[StepHyper.momentum] !== 0 ? 3 : 2) : hyper[StepHyper.amsgrad] !== 0 ? 5 : 4;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Instruction set the kernels run on ('scalar' for plain JS). */
@@ -61,6 +101,13 @@ export interface Backend {
    * coefficient is exactly 1 is not written; NaN products are stored canonical (as scale).
    */
   scaleColumns(a: GradArray, columns: number, coefs: Float64Array): void;
+  /**
+   * One optimizer step (SPEC §8) over `arrays`: groups of stepWidth(kind, hyper) arrays of one dtype and
+   * length each (SGD: param, grad[, momentum buffer]; Adam: param, grad, exp_avg, exp_avg_sq[,
+   * max_exp_avg_sq]). The grad is only read. `perTensor` holds two doubles per group: SGD [first step
+   * (0/1: the buffer becomes the gradient), unused]; Adam [−lr/(1 − β1^step), √(1 − β2^step)].
+   */
+  step(kind: StepKind, arrays: readonly GradArray[], hyper: Float64Array, perTensor: Float64Array): void;
   /** The same operations off the JS thread, where the backend can; the facade awaits them. */
   reduceAsync?(
     arrays: readonly GradArray[],
@@ -75,6 +122,7 @@ export interface Backend {
   allocate?(bytes: number): { buffer: ArrayBuffer; offset: number };
   /** With allocate: the arenas (wasm memories) made, the bytes handed out, the largest one allocation. */
   arenaStats?(): { arenas: number; bytes: number; largest: number };
+  stepAsync?(kind: StepKind, arrays: readonly GradArray[], hyper: Float64Array, perTensor: Float64Array): Promise<void>;
   clampAsync?(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
 }
 

@@ -1,6 +1,15 @@
 import { bufferOf, byteOffsetOf, isF32, lengthOf } from '../intrinsics.js';
 import { powPos } from '../pow.js';
-import { type Backend, BLOCK, type GradArray, LANES, ReduceOp } from './backend.js';
+import {
+  type Backend,
+  BLOCK,
+  type GradArray,
+  StepHyper as H,
+  LANES,
+  ReduceOp,
+  StepKind,
+  stepWidth,
+} from './backend.js';
 
 /**
  * The reference implementation of SPEC §6. Native and wasm must match it bit for bit
@@ -206,6 +215,107 @@ export function scaleColumns(a: GradArray, columns: number, coefs: Float64Array)
   }
 }
 
+/**
+ * The optimizer step of SPEC §8, the reference the kernels translate: torch 1.13's single-tensor op
+ * order, each operation rounded to the dtype. For float32 every operation is done in double and
+ * rounded by Math.fround: + − × ÷ √ of two float32 values are exact enough in double that this is
+ * the correctly rounded float32 result (double rounding is innocuous for 24-bit significands).
+ */
+const same = (x: number): number => x;
+
+function stepGroup(kind: StepKind, t: readonly GradArray[], h: Float64Array, s0: number, s1: number): void {
+  const f32 = isF32(t[0]);
+  const r = f32 ? Math.fround : same;
+  const n = lengthOf(t[0]);
+  const [p, g] = t;
+  const c = r(h[H.c]);
+  const lo = r(h[H.lo]);
+  const hi = r(h[H.hi]);
+  const sign = r(h[H.sign]);
+  const wdOn = h[H.weightDecay] !== 0;
+  const wd = r(h[H.weightDecay]);
+  // The fused clip and maximize: g·c, the contract's clamp (NaN kept), ×±1.
+  const pre = (x: number): number => {
+    let v = r(x * c);
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    return r(v * sign);
+  };
+  let nan = false;
+  if (kind === StepKind.Sgd) {
+    const buf = t[2];
+    const mom = r(h[H.momentum]);
+    const damp1 = r(h[H.damp1]);
+    const negLr = r(h[H.negLr]);
+    const nesterov = h[H.nesterov] !== 0;
+    const first = s0 !== 0;
+    for (let i = 0; i < n; i++) {
+      const x = p[i];
+      let d = pre(g[i]);
+      if (wdOn) d = r(d + r(wd * x));
+      if (buf) {
+        const b = first ? d : r(r(buf[i] * mom) + r(damp1 * d));
+        buf[i] = b;
+        if (b !== b) nan = true;
+        d = nesterov ? r(d + r(mom * b)) : b;
+      }
+      const y = r(x + r(negLr * d));
+      p[i] = y;
+      if (y !== y) nan = true;
+    }
+  } else {
+    const [, , m, v, vmax] = t;
+    const decoupled = h[H.decoupled] !== 0;
+    const decay = r(h[H.decay]);
+    const b1 = r(h[H.beta1]);
+    const omb1 = r(h[H.omb1]);
+    const b2 = r(h[H.beta2]);
+    const omb2 = r(h[H.omb2]);
+    const eps = r(h[H.eps]);
+    const step = r(s0);
+    const bc2 = r(s1);
+    for (let i = 0; i < n; i++) {
+      let x = p[i];
+      let d = pre(g[i]);
+      if (decoupled) x = r(x * decay);
+      else if (wdOn) d = r(d + r(wd * x));
+      const mi = r(r(m[i] * b1) + r(omb1 * d));
+      const vi = r(r(v[i] * b2) + r(r(omb2 * d) * d));
+      let hv = vi;
+      if (vmax) {
+        const old = vmax[i];
+        // torch.maximum: NaN if either is NaN; the ternary (not Math.max) is the kernels' choice between ±0.
+        // biome-ignore lint/complexity/useMathMinMax: the same comparison as the C++ and wasm kernels
+        hv = old !== old ? old : old > vi ? old : vi;
+        vmax[i] = hv;
+        if (hv !== hv) nan = true;
+      }
+      const denom = r(r(r(Math.sqrt(hv)) / bc2) + eps);
+      const y = r(x + r(r(step * mi) / denom));
+      p[i] = y;
+      m[i] = mi;
+      v[i] = vi;
+      if (y !== y || mi !== mi || vi !== vi) nan = true;
+    }
+  }
+  // Every NaN written is stored canonical (SPEC §6): all of these arrays were written in full.
+  if (nan) {
+    for (let j = 0; j < t.length; j++) if (j !== 1) canonicalizeNaNs(t[j], f32);
+  }
+}
+
+export function stepAll(
+  kind: StepKind,
+  arrays: readonly GradArray[],
+  hyper: Float64Array,
+  perTensor: Float64Array,
+): void {
+  const width = stepWidth(kind, hyper);
+  for (let i = 0, k = 0; i + width <= arrays.length; i += width, k++) {
+    stepGroup(kind, arrays.slice(i, i + width), hyper, perTensor[2 * k], perTensor[2 * k + 1]);
+  }
+}
+
 export const jsBackend: Backend = {
   name: 'js',
   isa: 'scalar',
@@ -225,4 +335,5 @@ export const jsBackend: Backend = {
   },
   columnSumSquares,
   scaleColumns,
+  step: stepAll,
 };

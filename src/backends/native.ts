@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { markAsUntransferable } from 'node:worker_threads';
 import { lengthsSnapshot } from '../args.js';
 import { bufferOf, isShared, lengthOf } from '../intrinsics.js';
-import type { Backend, GradArray, ReduceOp } from './backend.js';
+import type { Backend, GradArray, ReduceOp, StepKind } from './backend.js';
 
 /**
  * The Node-API addon (native/), loaded through node-gyp-build: a prebuilt binary from
@@ -36,6 +36,8 @@ interface Binding {
   scaleAsync(arrays: readonly GradArray[], coef: number): Promise<void>;
   scaleEachAsync(arrays: readonly GradArray[], coefs: Float64Array): Promise<void>;
   clampAsync(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
+  step(arrays: ListArg, kind: number, hyper: Float64Array, perTensor: Float64Array): void;
+  stepAsync(arrays: readonly GradArray[], kind: number, hyper: Float64Array, perTensor: Float64Array): Promise<void>;
   info(): NativeInfo;
   setThreads(n: number): void;
   setIsa(isa: string): boolean;
@@ -247,6 +249,9 @@ export function loadNative(): Backend {
     clamp(arrays, lo, hi) {
       withToken(arrays, (token) => b.clamp(token, lo, hi));
     },
+    step(kind: StepKind, arrays, hyper, perTensor) {
+      withToken(arrays, (token) => b.step(token, kind, hyper, perTensor));
+    },
     columnSumSquares: (a, columns, s, out) => b.columnSumSquares(a, columns, s, out),
     scaleColumns: (a, columns, coefs) => b.scaleColumns(a, columns, coefs),
   };
@@ -262,6 +267,10 @@ export function loadNative(): Backend {
     backend.scaleEachAsync = (arrays, coefs) => {
       pinForAsync(arrays);
       return b.scaleEachAsync(arrays, coefs);
+    };
+    backend.stepAsync = (kind: StepKind, arrays, hyper, perTensor) => {
+      pinForAsync(arrays);
+      return b.stepAsync(arrays, kind, hyper, perTensor);
     };
     backend.clampAsync = (arrays, lo, hi) => {
       pinForAsync(arrays);

@@ -1,6 +1,6 @@
 import { bufferOf, byteOffsetOf, copyInto, isF32, lengthOf, viewOf } from '../intrinsics.js';
 import { env } from '../registry.js';
-import { type Backend, BLOCK, type GradArray, ReduceOp } from './backend.js';
+import { type Backend, BLOCK, type GradArray, StepHyper as H, ReduceOp, StepKind, stepWidth } from './backend.js';
 
 /**
  * The WebAssembly backend: the AssemblyScript kernels of assembly/ (SIMD or scalar build).
@@ -31,7 +31,49 @@ interface Kernels {
   colSumSquaresF64(ptr: number, rows: number, cols: number, accPtr: number, s: number): void;
   scaleColsF32(ptr: number, rows: number, cols: number, coefPtr: number): void;
   scaleColsF64(ptr: number, rows: number, cols: number, coefPtr: number): void;
+  sgdStepF32: SgdStep;
+  sgdStepF64: SgdStep;
+  adamStepF32: AdamStep;
+  adamStepF64: AdamStep;
 }
+
+type SgdStep = (
+  p: number,
+  g: number,
+  buf: number,
+  n: number,
+  flags: number,
+  c: number,
+  lo: number,
+  hi: number,
+  sign: number,
+  wd: number,
+  mom: number,
+  damp1: number,
+  negLr: number,
+) => void;
+type AdamStep = (
+  p: number,
+  g: number,
+  m: number,
+  v: number,
+  vmax: number,
+  n: number,
+  flags: number,
+  c: number,
+  lo: number,
+  hi: number,
+  sign: number,
+  wd: number,
+  decay: number,
+  b1: number,
+  omb1: number,
+  b2: number,
+  omb2: number,
+  eps: number,
+  step: number,
+  bc2: number,
+) => void;
 
 /** At least one of the two builds (the browser entry embeds only the SIMD one). */
 export type WasmModules =
@@ -245,6 +287,90 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     }
   }
 
+  /**
+   * One group of an optimizer step (SPEC §8): in place when every array of the group lives in the
+   * same GradientBuffer arena (the optimizer puts its state next to an arena-backed parameter), else
+   * piece by piece through the scratch region (each array's piece side by side; all but the
+   * gradient copied back).
+   */
+  function stepGroup(kind: StepKind, t: readonly GradArray[], h: Float64Array, s0: number, s1: number): void {
+    const f32 = isF32(t[0]);
+    const size = f32 ? 4 : 8;
+    const length = lengthOf(t[0]);
+    const run = (k: Kernels, ptrs: number[], n: number): void => {
+      if (kind === StepKind.Sgd) {
+        const flags =
+          (h[H.weightDecay] !== 0 ? 1 : 0) |
+          (t.length > 2 ? 2 : 0) |
+          (h[H.nesterov] !== 0 ? 4 : 0) |
+          (s0 !== 0 ? 8 : 0);
+        (f32 ? k.sgdStepF32 : k.sgdStepF64)(
+          ptrs[0],
+          ptrs[1],
+          ptrs[2] ?? 0,
+          n,
+          flags,
+          h[H.c],
+          h[H.lo],
+          h[H.hi],
+          h[H.sign],
+          h[H.weightDecay],
+          h[H.momentum],
+          h[H.damp1],
+          h[H.negLr],
+        );
+      } else {
+        const flags = (h[H.weightDecay] !== 0 ? 1 : 0) | (h[H.decoupled] !== 0 ? 2 : 0) | (t.length > 4 ? 4 : 0);
+        (f32 ? k.adamStepF32 : k.adamStepF64)(
+          ptrs[0],
+          ptrs[1],
+          ptrs[2],
+          ptrs[3],
+          ptrs[4] ?? 0,
+          n,
+          flags,
+          h[H.c],
+          h[H.lo],
+          h[H.hi],
+          h[H.sign],
+          h[H.weightDecay],
+          h[H.decay],
+          h[H.beta1],
+          h[H.omb1],
+          h[H.beta2],
+          h[H.omb2],
+          h[H.eps],
+          s0,
+          s1,
+        );
+      }
+    };
+    const arena = arenas.get(bufferOf(t[0]));
+    if (arena && t.every((a) => arenas.get(bufferOf(a)) === arena)) {
+      run(
+        arena,
+        t.map((a) => byteOffsetOf(a)),
+        length,
+      );
+      return;
+    }
+    const piece = Math.floor(SCRATCH_BYTES / (t.length * size));
+    for (let start = 0; start < length; start += piece) {
+      const n = Math.min(piece, length - start);
+      const ptrs = t.map((_, j) => scratch + j * piece * size);
+      const windows = ptrs.map((ptr) =>
+        f32 ? new Float32Array(scratchMemory, ptr, n) : new Float64Array(scratchMemory, ptr, n),
+      );
+      t.forEach((a, j) => {
+        copyInto(windows[j], viewOf(a, f32, start, n), 0);
+      });
+      run(scratchKernels, ptrs, n);
+      t.forEach((a, j) => {
+        if (j !== 1) copyInto(viewOf(a, f32, start, n), windows[j], 0);
+      });
+    }
+  }
+
   return {
     name: 'wasm',
     isa: simd ? 'simd128' : 'scalar',
@@ -266,6 +392,12 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
           if (f32) k.clampF32(ptr, n, Math.fround(lo), Math.fround(hi));
           else k.clampF64(ptr, n, lo, hi);
         });
+      }
+    },
+    step(kind, arrays, hyper, perTensor) {
+      const width = stepWidth(kind, hyper);
+      for (let i = 0, k = 0; i + width <= arrays.length; i += width, k++) {
+        stepGroup(kind, arrays.slice(i, i + width), hyper, perTensor[2 * k], perTensor[2 * k + 1]);
       }
     },
     columnSumSquares(a, columns, s, out) {

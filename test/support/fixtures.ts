@@ -43,3 +43,21 @@ export function decode(t: EncodedTensor, offsetBytes = 0): Float32Array | Float6
   new Uint8Array(buffer, offsetBytes, bytes.length).set(bytes);
   return new Ctor(buffer, offsetBytes, t.length);
 }
+
+/** One case of torch-1.13-optim.json.gz (format: ../fixtures README, copied in test/fixtures/README.md). */
+export interface OptimFixtureCase {
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  hyper: Record<string, number | boolean | number[]>;
+  clip: { kind: 'norm'; max_norm: number; norm_type: number | string } | { kind: 'value'; clip_value: number } | null;
+  dtype: 'float32' | 'float64';
+  params: EncodedTensor[];
+  grads: (EncodedTensor | null)[][];
+  total_norms: (number | string | null)[];
+  params_after: EncodedTensor[];
+  state_after: Record<string, EncodedTensor | number | null>[];
+}
+
+export function loadOptimFixtures(): { torch: string; cases: OptimFixtureCase[] } {
+  const url = new URL('../fixtures/torch-1.13-optim.json.gz', import.meta.url);
+  return JSON.parse(gunzipSync(readFileSync(url)).toString('utf8'));
+}
