@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { nativeBinding, packageRoot } from '../backends/native.js';
 import { getBackend } from '../index.js';
 import { type Row, runBench, SHAPES, smallCallMicros } from './bench.js';
+import { runOptimBench } from './bench-optim.js';
 import { DEMO_HELP, runAdaptive, runCliff, runDemo } from './demo.js';
 import { fixed, progressBar, table } from './format.js';
 import { onlyFlags, print, UsageError } from './io.js';
@@ -19,6 +20,7 @@ Usage:
   gradclip demo adaptive        fixed max_norm against AutoClip and ZClip (table and SVG charts)
   gradclip info [--json]        backend in use, ISA, threads, fallbacks, versions
   gradclip bench [--quick]      throughput benchmark (medians, GB/s, ratio to a bandwidth probe)
+  gradclip bench optim          the optimizer step with the clip fused in, against PyTorch
   gradclip <command> --help     help for one command
 `;
 
@@ -30,6 +32,7 @@ supports wasm SIMD, and the versions of gradclip, Node, V8 and Node-API. --json:
 `;
 
 const BENCH_HELP = `gradclip bench [--quick] [--no-torch] [--json]
+gradclip bench optim [--quick] [--no-torch]
 
 Times clip_grad_norm_ (coef < 1), the no-clip case (coef = 1), clip_grad_value_ and
 get_total_norm with p = 3 (gradclip's own pow, the same bits on every backend) and getNorms
@@ -41,11 +44,20 @@ python3 can import torch. Prints one table of median ms per call, the speed-up o
 PyTorch and how close native comes to the memory bandwidth measured in the same run.
 --quick: three shapes, shorter runs (about a minute); --no-torch: skip PyTorch;
 --json: every measurement, machine-readable.
+Without --quick (and as \`gradclip bench optim\` alone): the optimizer table of issue 12 —
+optim.SGD (momentum 0.9) and optim.AdamW with max_grad_norm fused into the step on GPT-2-small
+shapes, against PyTorch's clip_grad_norm_ + optimizer.step() on one thread, gradclip's own unfused
+loop, 2 threads, wasm, and the memory probes.
 `;
 
 async function bench(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) {
     print(BENCH_HELP);
+    return;
+  }
+  if (args[0] === 'optim') {
+    onlyFlags(args.slice(1), ['--quick', '--no-torch'], 'bench optim');
+    runOptimBench({ quick: args.includes('--quick'), torch: !args.includes('--no-torch') });
     return;
   }
   onlyFlags(args, ['--quick', '--no-torch', '--json', '--goals'], 'bench');
@@ -88,6 +100,7 @@ async function bench(args: string[]): Promise<void> {
           );
     printTorchGoals(result.rows, one);
   }
+  if (!quick) runOptimBench({ torch: !args.includes('--no-torch') });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AutoClip, ZClip } from '../adaptive.js';
-import { clip_grad_norm_, clipGradValue, get_total_norm } from '../clip.js';
+import { clipGradValue, get_total_norm } from '../clip.js';
+import { SGD } from '../optim.js';
 import { Random } from './rng.js';
 import { addingBatch, Rnn, TRIVIAL_MSE } from './rnn.js';
 
@@ -73,6 +74,13 @@ export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: numb
   const gradNorms: number[] = [];
   const thresholds: number[] = [];
   const grads = model.params.map((p) => p.grad);
+  // The update is optim.SGD's; with clip_grad_norm_ the clip is fused into its step (max_grad_norm),
+  // which gives the same parameters, bit for bit, as clip_grad_norm_ followed by a plain SGD step.
+  const fusedNorm = clip === true;
+  const opt = new SGD(
+    model.params,
+    fusedNorm ? { lr: options.lr, max_grad_norm: options.maxNorm } : { lr: options.lr },
+  );
   const adaptive = typeof clip === 'object' ? clip.adaptive : null;
   let ema = TRIVIAL_MSE;
   let best = Number.POSITIVE_INFINITY;
@@ -111,7 +119,7 @@ export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: numb
       thresholds.push(r.threshold);
       if (r.clipped) engaged++;
     } else {
-      norm = clip ? clip_grad_norm_(grads, options.maxNorm) : get_total_norm(grads);
+      norm = fusedNorm ? (opt.step() as number) : get_total_norm(grads);
       if (clip) thresholds.push(options.maxNorm);
     }
     losses.push(loss);
@@ -125,7 +133,7 @@ export function train(options: DemoOptions, clip: ClipMode, onStep?: (step: numb
     best = Math.min(best, loss);
     ema = 0.98 * ema + 0.02 * loss;
     if (beat === null && ema < TRIVIAL_MSE) beat = step;
-    model.step(options.lr);
+    if (!fusedNorm) opt.step();
   }
   const finite = gradNorms.filter(Number.isFinite);
   return {
