@@ -17,7 +17,10 @@ const parameters = () => [model.w, model.b];
 
 // Data from a fixed linear rule with a few outliers (which make the gradient explode now and then).
 let seed = 7;
-const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return (seed / 2 ** 32) * 2 - 1;
+};
 const truth = Float32Array.from({ length: features }, random);
 const batch = () =>
   Array.from({ length: 32 }, (_, i) => {
