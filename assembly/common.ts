@@ -285,7 +285,7 @@ function pre<T>(x: T, c: T, lo: T, hi: T, sign: T): T {
 }
 
 /** flags: 1 weight decay, 2 momentum (buf used), 4 nesterov, 8 first step (the buffer becomes d). */
-function sgdStep<T>(
+export function sgdStep<T>(
   p: usize, g: usize, buf: usize, n: i32, flags: i32,
   c64: f64, lo64: f64, hi64: f64, sign64: f64, wd64: f64, mom64: f64, damp64: f64, lr64: f64,
 ): void {
@@ -320,7 +320,7 @@ export function sgdStepF64(
 }
 
 /** flags: 1 L2 weight decay into the gradient (Adam), 2 decoupled decay of p (AdamW), 4 amsgrad. */
-function adamStep<T>(
+export function adamStep<T>(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, flags: i32,
   c64: f64, lo64: f64, hi64: f64, sign64: f64, wd64: f64, decay64: f64,
   b164: f64, omb164: f64, b264: f64, omb264: f64, eps64: f64, step64: f64, bc264: f64,

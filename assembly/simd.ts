@@ -3,7 +3,7 @@
 // (AssemblyScript keeps locals, not arrays, in registers), and combined in registers too, so
 // the kernels never write linear memory they were not asked to; everything else mirrors scalar.ts.
 import { LANES } from './contract';
-import { canonicalizeRange, clampRange, extremeAbsRange, scaleRange } from './common';
+import { adamStep, canonicalizeRange, clampRange, extremeAbsRange, scaleRange, sgdStep } from './common';
 
 export {
   blockSumPowF32,
@@ -15,10 +15,6 @@ export {
   heapBase,
   scaleColsF32,
   scaleColsF64,
-  sgdStepF32,
-  sgdStepF64,
-  adamStepF32,
-  adamStepF64,
 } from './common';
 
 /** Two elements of type T widened to f64x2 (f32 → f64 is exact). */
@@ -250,4 +246,155 @@ export function clampF64(ptr: usize, n: i32, lo: f64, hi: f64): void {
     v128.store(a, f64x2.pmin(f64x2.pmax(v128.load(a), lv), hv));
   }
   clampRange<f64>(ptr, i, n, lo, hi);
+}
+
+// ---- the optimizer step (SPEC §8), 16 bytes at a time -----------------------------------------------
+// The same operations as common.ts's sgdStep/adamStep, lane by lane (wasm SIMD arithmetic is IEEE,
+// rounded per lane, no FMA), selects for the comparisons, and every stored NaN made canonical with a
+// select; the last elements go through the scalar loops. Written once for f32x4 and f64x2.
+
+// @ts-ignore: decorator
+@inline
+function splat<T>(x: f64): v128 {
+  return sizeof<T>() == 4 ? f32x4.splat(<f32>x) : f64x2.splat(x);
+}
+// @ts-ignore: decorator
+@inline
+function vadd<T>(a: v128, b: v128): v128 {
+  return sizeof<T>() == 4 ? f32x4.add(a, b) : f64x2.add(a, b);
+}
+// @ts-ignore: decorator
+@inline
+function vmul<T>(a: v128, b: v128): v128 {
+  return sizeof<T>() == 4 ? f32x4.mul(a, b) : f64x2.mul(a, b);
+}
+// @ts-ignore: decorator
+@inline
+function vdiv<T>(a: v128, b: v128): v128 {
+  return sizeof<T>() == 4 ? f32x4.div(a, b) : f64x2.div(a, b);
+}
+// @ts-ignore: decorator
+@inline
+function vsqrt<T>(a: v128): v128 {
+  return sizeof<T>() == 4 ? f32x4.sqrt(a) : f64x2.sqrt(a);
+}
+// @ts-ignore: decorator
+@inline
+function vlt<T>(a: v128, b: v128): v128 {
+  return sizeof<T>() == 4 ? f32x4.lt(a, b) : f64x2.lt(a, b);
+}
+// @ts-ignore: decorator
+@inline
+function vnan<T>(a: v128): v128 {
+  return sizeof<T>() == 4 ? f32x4.ne(a, a) : f64x2.ne(a, a);
+}
+/** The canonical NaN of T in every lane. */
+// @ts-ignore: decorator
+@inline
+function canonNaN<T>(): v128 {
+  return sizeof<T>() == 4 ? i32x4.splat(0x7fc00000) : i64x2.splat(0x7ff8000000000000);
+}
+// @ts-ignore: decorator
+@inline
+function vput<T>(addr: usize, v: v128, nan: v128): void {
+  v128.store(addr, v128.bitselect(nan, v, vnan<T>(v)));
+}
+/** The fused clip and maximize: g·c, `g < lo ? lo : g`, `g > hi ? hi : g`, ×sign. */
+// @ts-ignore: decorator
+@inline
+function vpre<T>(g: v128, c: v128, lo: v128, hi: v128, sign: v128): v128 {
+  let x = vmul<T>(g, c);
+  x = v128.bitselect(lo, x, vlt<T>(x, lo));
+  x = v128.bitselect(hi, x, vlt<T>(hi, x));
+  return vmul<T>(x, sign);
+}
+
+function sgdStepSimd<T>(
+  p: usize, g: usize, buf: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, mom: f64, damp1: f64, negLr: f64,
+): void {
+  const L: i32 = 16 / sizeof<T>();
+  const cv = splat<T>(c), lov = splat<T>(lo), hiv = splat<T>(hi), sv = splat<T>(sign);
+  const wdv = splat<T>(wd), mv = splat<T>(mom), dv = splat<T>(damp1), lrv = splat<T>(negLr), nan = canonNaN<T>();
+  const wdOn = (flags & 1) != 0, momOn = (flags & 2) != 0, nesterov = (flags & 4) != 0, first = (flags & 8) != 0;
+  let i: i32 = 0;
+  for (; i + L <= n; i += L) {
+    const o = <usize>i * sizeof<T>();
+    const x = v128.load(p + o);
+    let d = vpre<T>(v128.load(g + o), cv, lov, hiv, sv);
+    if (wdOn) d = vadd<T>(d, vmul<T>(wdv, x));
+    if (momOn) {
+      const b = first ? d : vadd<T>(vmul<T>(v128.load(buf + o), mv), vmul<T>(dv, d));
+      vput<T>(buf + o, b, nan);
+      d = nesterov ? vadd<T>(d, vmul<T>(mv, b)) : b;
+    }
+    vput<T>(p + o, vadd<T>(x, vmul<T>(lrv, d)), nan);
+  }
+  const o = <usize>i * sizeof<T>();
+  sgdStep<T>(p + o, g + o, momOn ? buf + o : 0, n - i, flags, c, lo, hi, sign, wd, mom, damp1, negLr);
+}
+
+export function sgdStepF32(
+  p: usize, g: usize, buf: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, mom: f64, damp1: f64, negLr: f64,
+): void {
+  sgdStepSimd<f32>(p, g, buf, n, flags, c, lo, hi, sign, wd, mom, damp1, negLr);
+}
+
+export function sgdStepF64(
+  p: usize, g: usize, buf: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, mom: f64, damp1: f64, negLr: f64,
+): void {
+  sgdStepSimd<f64>(p, g, buf, n, flags, c, lo, hi, sign, wd, mom, damp1, negLr);
+}
+
+function adamStepSimd<T>(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, decay: f64,
+  b1: f64, omb1: f64, b2: f64, omb2: f64, eps: f64, step: f64, bc2: f64,
+): void {
+  const L: i32 = 16 / sizeof<T>();
+  const cv = splat<T>(c), lov = splat<T>(lo), hiv = splat<T>(hi), sv = splat<T>(sign), nan = canonNaN<T>();
+  const wdv = splat<T>(wd), dcv = splat<T>(decay), b1v = splat<T>(b1), o1v = splat<T>(omb1);
+  const b2v = splat<T>(b2), o2v = splat<T>(omb2), epsv = splat<T>(eps), stv = splat<T>(step), bcv = splat<T>(bc2);
+  const l2 = (flags & 1) != 0, decoupled = (flags & 2) != 0, ams = (flags & 4) != 0;
+  let i: i32 = 0;
+  for (; i + L <= n; i += L) {
+    const o = <usize>i * sizeof<T>();
+    let x = v128.load(p + o);
+    let d = vpre<T>(v128.load(g + o), cv, lov, hiv, sv);
+    if (decoupled) x = vmul<T>(x, dcv);
+    else if (l2) d = vadd<T>(d, vmul<T>(wdv, x));
+    const mi = vadd<T>(vmul<T>(v128.load(m + o), b1v), vmul<T>(o1v, d));
+    const vi = vadd<T>(vmul<T>(v128.load(v + o), b2v), vmul<T>(vmul<T>(o2v, d), d));
+    let h = vi;
+    if (ams) {
+      const old = v128.load(vmax + o);
+      // old != old ? old : old > vi ? old : vi
+      h = v128.bitselect(old, v128.bitselect(old, vi, vlt<T>(vi, old)), vnan<T>(old));
+      vput<T>(vmax + o, h, nan);
+    }
+    const denom = vadd<T>(vdiv<T>(vsqrt<T>(h), bcv), epsv);
+    vput<T>(p + o, vadd<T>(x, vdiv<T>(vmul<T>(stv, mi), denom)), nan);
+    vput<T>(m + o, mi, nan);
+    vput<T>(v + o, vi, nan);
+  }
+  const o = <usize>i * sizeof<T>();
+  adamStep<T>(p + o, g + o, m + o, v + o, ams ? vmax + o : 0, n - i, flags, c, lo, hi, sign, wd, decay, b1, omb1, b2, omb2, eps, step, bc2);
+}
+
+export function adamStepF32(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, decay: f64,
+  b1: f64, omb1: f64, b2: f64, omb2: f64, eps: f64, step: f64, bc2: f64,
+): void {
+  adamStepSimd<f32>(p, g, m, v, vmax, n, flags, c, lo, hi, sign, wd, decay, b1, omb1, b2, omb2, eps, step, bc2);
+}
+
+export function adamStepF64(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, flags: i32,
+  c: f64, lo: f64, hi: f64, sign: f64, wd: f64, decay: f64,
+  b1: f64, omb1: f64, b2: f64, omb2: f64, eps: f64, step: f64, bc2: f64,
+): void {
+  adamStepSimd<f64>(p, g, m, v, vmax, n, flags, c, lo, hi, sign, wd, decay, b1, omb1, b2, omb2, eps, step, bc2);
 }

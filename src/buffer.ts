@@ -27,7 +27,13 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
    */
   readonly flat: ViewOf<D>;
 
-  constructor(sizes: Iterable<number>, options: { dtype?: D } = {}) {
+  /**
+   * `reserve`: bytes to keep free right after this buffer in the same wasm memory (wasm backend; ignored
+   * elsewhere), where an optimizer puts its state beside the parameters (optim.SGD's momentum buffers,
+   * Adam's moments), so its steps run in place. E.g. parameters and gradients in one buffer with room for
+   * SGD's momentum: `new GradientBuffer([...sizes, ...sizes], { reserve: GradientBuffer.bytesFor(sizes) })`.
+   */
+  constructor(sizes: Iterable<number>, options: { dtype?: D; reserve?: number } = {}) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`options: expected an object like { dtype: 'float32' }, got ${describe(options)}`);
     }
@@ -37,6 +43,11 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
     }
     if (sizes === null || typeof (sizes as Iterable<number>)?.[Symbol.iterator] !== 'function') {
       throw new TypeError(`sizes: expected an iterable of element counts, got ${describe(sizes)}`);
+    }
+    const reserve = options.reserve ?? 0;
+    if (typeof reserve !== 'number') throw new TypeError(`options.reserve: expected a number of bytes, got ${describe(reserve)}`);
+    if (!Number.isSafeInteger(reserve) || reserve < 0) {
+      throw new RangeError(`options.reserve: expected an integer number of bytes >= 0, got ${reserve}`);
     }
     const counts = Array.from(sizes);
     counts.forEach((n, i) => {
@@ -52,15 +63,15 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
     }
     const backend = activeBackend();
     const stats = backend.arenaStats?.();
-    if (stats && total > stats.largest) {
+    if (stats && total + reserve > stats.largest) {
       throw new RangeError(
-        `sizes: these views need ${total} bytes; one GradientBuffer on the ${backend.name} backend holds at most ` +
+        `sizes: these views need ${total} bytes${reserve ? ` (and ${reserve} reserved)` : ''}; one GradientBuffer on the ${backend.name} backend holds at most ` +
           `${stats.largest} (a wasm32 memory is at most 4 GiB): split the gradients over several buffers`,
       );
     }
     let place: { buffer: ArrayBuffer; offset: number };
     try {
-      place = backend.allocate ? backend.allocate(total) : { buffer: new ArrayBuffer(total), offset: 0 };
+      place = backend.allocate ? backend.allocate(total, reserve) : { buffer: new ArrayBuffer(total), offset: 0 };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw new RangeError(
@@ -78,6 +89,14 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
     this.flat = new Ctor(buffer, offset, total / width) as ViewOf<D>;
     this.dtype = dtype;
     this.byteLength = total;
+  }
+
+  /** The bytes a GradientBuffer of these sizes takes (views 64-byte aligned): for `reserve`. */
+  static bytesFor(sizes: Iterable<number>, dtype: GradDtype = 'float32'): number {
+    const width = dtype === 'float64' ? 8 : 4;
+    let total = 0;
+    for (const n of sizes) total += Math.ceil((n * width) / 64) * 64;
+    return total;
   }
 
   /** Sets every gradient to 0 (optimizer.zero_grad()). */

@@ -366,7 +366,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   private zerosLike(a: GradArray): () => GradArray {
-    return () => (isF32(a) ? new Float32Array(lengthOf(a)) : new Float64Array(lengthOf(a)));
+    return () => zerosBeside(a);
   }
 
   /** The total norm, the coefficient and the bounds of the fused clip; null: skip the step. */
@@ -536,7 +536,7 @@ export abstract class Optimizer<O extends object> {
     }
     const allowed = new Set(Object.keys(this.param_groups[0]).filter((k) => k !== 'params'));
     const hypers: Hyper[] = [];
-    const states = new Map<Param, ParamState>();
+    const states = new Map<Param, { state: ParamState; data: GradArray }>();
     groups.forEach((g, gi) => {
       const name = `state_dict.param_groups[${gi}]`;
       if (g === null || typeof g !== 'object' || !Array.isArray(g.params))
@@ -556,14 +556,24 @@ export abstract class Optimizer<O extends object> {
       ids.forEach((id, i) => {
         const s = (state as Record<number, unknown>)[id];
         if (s === undefined) return;
-        states.set(mine[i], this.checkState(s, mine[i], `state_dict.state[${id}]`));
+        const data = mine[i].data;
+        states.set(mine[i], { state: this.checkState(s, data, `state_dict.state[${id}]`), data });
       });
     });
     hypers.forEach((h, gi) => {
       Object.assign(this.param_groups[gi], h);
     });
     this.state.clear();
-    for (const [p, s] of states) this.state.set(p, s);
+    for (const [p, { state: s, data }] of states) {
+      // The arrays copied in, each beside its parameter where the backend can place it (wasm arenas).
+      for (const [k, v] of Object.entries(s)) {
+        if (!isGradArray(v)) continue;
+        const copy = zerosBeside(data);
+        copy.set(v);
+        (s as Record<string, unknown>)[k] = copy;
+      }
+      this.state.set(p, s);
+    }
     this.checked = [];
   }
 
@@ -571,10 +581,9 @@ export abstract class Optimizer<O extends object> {
     this.load_state_dict(stateDict);
   }
 
-  /** One parameter's saved state, checked against the parameter and copied. */
-  private checkState(s: unknown, p: Param, name: string): ParamState {
+  /** One parameter's saved state, checked against the parameter's data (the arrays are copied in later). */
+  private checkState(s: unknown, data: unknown, name: string): ParamState {
     if (s === null || typeof s !== 'object') throw new TypeError(`${name}: expected an object, got ${describe(s)}`);
-    const data = p.data;
     if (!isGradArray(data)) throw new TypeError(`${name}: its parameter has no Float32Array/Float64Array data`);
     const out: ParamState = {};
     for (const [k, v] of Object.entries(s)) {
@@ -592,13 +601,26 @@ export abstract class Optimizer<O extends object> {
             `${name}.${k}: ${lengthOf(v)} ${isF32(v) ? 'float32' : 'float64'} elements for a parameter of ${lengthOf(data)} ${isF32(data) ? 'float32' : 'float64'}`,
           );
         }
-        out[k] = v.slice();
+        out[k] = v; // copied in when the whole state_dict has been checked
       } else {
         throw new TypeError(`${name}.${k}: not a key of this optimizer's state`);
       }
     }
     return out;
   }
+}
+
+/**
+ * A zeroed array of `a`'s dtype and length for its optimizer state: beside `a` in the same wasm memory
+ * when `a` lives in a GradientBuffer arena with room (see GradientBuffer's `reserve`), so the wasm
+ * backend steps it in place; else an ordinary array.
+ */
+export function zerosBeside(a: GradArray): GradArray {
+  const n = lengthOf(a);
+  const f32 = isF32(a);
+  const place = n > 0 ? activeBackend().allocateNear?.(bufferOf(a), n * (f32 ? 4 : 8)) : null;
+  if (place) return f32 ? new Float32Array(place.buffer, place.offset, n) : new Float64Array(place.buffer, place.offset, n);
+  return f32 ? new Float32Array(n) : new Float64Array(n);
 }
 
 // ---- the three optimizers ---------------------------------------------------------------------------
@@ -651,10 +673,7 @@ export class SGD extends Optimizer<SGDOptions> {
       return;
     }
     const first = s.momentum_buffer === null || s.momentum_buffer === undefined;
-    if (first) {
-      const data = out[out.length - 2];
-      s.momentum_buffer = isF32(data) ? new Float32Array(lengthOf(data)) : new Float64Array(lengthOf(data));
-    }
+    if (first) s.momentum_buffer = zerosBeside(out[out.length - 2]);
     out.push(s.momentum_buffer as GradArray);
     per.push(first ? 1 : 0, 0);
   }
@@ -722,7 +741,7 @@ class AdamBase extends Optimizer<AdamOptions> {
   }
 
   protected arraysOf(h: Record<string, unknown>, s: ParamState, out: GradArray[], per: number[]): void {
-    if (h.amsgrad && !s.max_exp_avg_sq) s.max_exp_avg_sq = (s.exp_avg as GradArray).slice().fill(0);
+    if (h.amsgrad && !s.max_exp_avg_sq) s.max_exp_avg_sq = zerosBeside(out[out.length - 2]);
     out.push(s.exp_avg as GradArray, s.exp_avg_sq as GradArray);
     if (h.amsgrad) out.push(s.max_exp_avg_sq as GradArray);
     // torch 1.13: step_t += 1, then the bias corrections in double from step.

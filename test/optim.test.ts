@@ -465,6 +465,58 @@ describe('optimizers', () => {
   });
 });
 
+describe('wasm: optimizer state beside GradientBuffer parameters, stepped in place', () => {
+  it("with room reserved, the state lives in the parameters' wasm memory; the bits equal the js backend's", () => {
+    const before = g.getBackend().name;
+    const sizes = [1000, 3, 70_000, 17];
+    const run = (backend: 'wasm' | 'js', reserve: number | null) => {
+      g.setBackend(backend);
+      // null: plain arrays (copied through the scratch region); else one GradientBuffer with this reserve.
+      const store =
+        reserve === null
+          ? { views: [...sizes, ...sizes].map((n) => new Float32Array(n)), flat: new Float32Array(0) }
+          : new g.GradientBuffer([...sizes, ...sizes], { reserve });
+      const ps = sizes.map((_, i) => ({
+        data: store.views[i] as GradArray,
+        grad: store.views[sizes.length + i] as GradArray | null,
+      }));
+      const r = rng(21);
+      for (const v of store.views) for (let i = 0; i < v.length; i++) v[i] = r() - 0.5;
+      const opt = new g.AdamW(ps, { lr: 1e-2, amsgrad: true, max_grad_norm: 0.5 });
+      for (let s = 0; s < 3; s++) {
+        fillGrads(ps, s);
+        opt.step();
+      }
+      const beside = ps.every((p) => {
+        const st = opt.state.get(p) as g.ParamState;
+        return [st.exp_avg, st.exp_avg_sq, st.max_exp_avg_sq].every((a) => a?.buffer === store.flat.buffer);
+      });
+      return { bits: snapshot(ps), state: serialize(opt.state_dict()).toString('hex'), beside };
+    };
+    try {
+      const reference = run('js', 0);
+      const inPlace = run('wasm', 3 * g.GradientBuffer.bytesFor(sizes));
+      const copied = run('wasm', null);
+      expect(inPlace.beside).toBe(true);
+      expect(copied.beside).toBe(false);
+      expect(inPlace.bits).toBe(reference.bits);
+      expect(copied.bits).toBe(reference.bits);
+      expect(inPlace.state).toBe(reference.state);
+    } finally {
+      g.setBackend(before);
+    }
+  });
+
+  it('reserve: a bad value is refused, naming it', () => {
+    expect(() => new g.GradientBuffer([4], { reserve: -1 })).toThrow(
+      /options\.reserve: expected an integer number of bytes >= 0/,
+    );
+    expect(() => new g.GradientBuffer([4], { reserve: '8' as never })).toThrow(TypeError);
+    expect(g.GradientBuffer.bytesFor([1, 16, 17])).toBe(64 + 64 + 128);
+    expect(g.GradientBuffer.bytesFor([1], 'float64')).toBe(64);
+  });
+});
+
 describe.runIf(native)('the native binding checks every group itself (never trusting the facade)', () => {
   it('a group mixing lengths or dtypes, a short perTensor, a list that is not whole groups: errors, nothing written', () => {
     const b = nativeBinding();

@@ -119,7 +119,13 @@ export interface Backend {
   scaleAsync?(arrays: readonly GradArray[], coef: number): Promise<void>;
   scaleEachAsync?(arrays: readonly GradArray[], coefs: Float64Array): Promise<void>;
   /** Memory for a GradientBuffer that this backend can work on in place (wasm); others use a plain ArrayBuffer. */
-  allocate?(bytes: number): { buffer: ArrayBuffer; offset: number };
+  allocate?(bytes: number, spare?: number): { buffer: ArrayBuffer; offset: number };
+  /**
+   * With allocate: `bytes` from the arena whose ArrayBuffer is `buffer` if it has that much room left
+   * (fresh memory: zeros), else null. The optimizers put a parameter's state beside it this way, so a
+   * step on the wasm backend reads and writes all of a parameter's arrays in place.
+   */
+  allocateNear?(buffer: ArrayBufferLike, bytes: number): { buffer: ArrayBuffer; offset: number } | null;
   /** With allocate: the arenas (wasm memories) made, the bytes handed out, the largest one allocation. */
   arenaStats?(): { arenas: number; bytes: number; largest: number };
   stepAsync?(kind: StepKind, arrays: readonly GradArray[], hyper: Float64Array, perTensor: Float64Array): Promise<void>;

@@ -129,8 +129,12 @@ function instantiate(module: WebAssembly.Module, bytes: number): { kernels: Kern
 const arenas = new WeakMap<ArrayBufferLike, Kernels>();
 
 export interface WasmBackend extends Backend {
-  /** Reserves `bytes` of wasm memory for a GradientBuffer, from `offset`; that memory never grows afterwards. */
-  allocate(bytes: number): { buffer: ArrayBuffer; offset: number };
+  /**
+   * Reserves `bytes` of wasm memory for a GradientBuffer, from `offset`; that memory never grows
+   * afterwards. `spare` more bytes are left free after it in the same memory (for allocateNear).
+   */
+  allocate(bytes: number, spare?: number): { buffer: ArrayBuffer; offset: number };
+  allocateNear(buffer: ArrayBufferLike, bytes: number): { buffer: ArrayBuffer; offset: number } | null;
   arenaStats(): { arenas: number; bytes: number; largest: number };
 }
 
@@ -151,7 +155,10 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
   if (!module) throw new Error('wasm: the scalar module is not in this build');
   const { kernels: scratchKernels, base: scratch } = instantiate(module, SCRATCH_BYTES);
   const scratchMemory = scratchKernels.memory.buffer;
-  let current: { kernels: Kernels; next: number; end: number } | undefined;
+  type Arena = { kernels: Kernels; next: number; end: number };
+  let current: Arena | undefined;
+  // Every arena by its ArrayBuffer, for allocateNear.
+  const records = new WeakMap<ArrayBufferLike, Arena>();
   let nextArena = ARENA_FIRST;
   let arenaCount = 0;
   let handedOut = 0;
@@ -428,31 +435,42 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
         () => {},
       );
     },
-    allocate(bytes) {
+    allocate(bytes, spare = 0) {
       const size = Math.ceil(bytes / 64) * 64;
-      if (current && current.end - current.next >= size) {
+      const need = size + Math.ceil(spare / 64) * 64;
+      if (current && current.end - current.next >= need) {
         const offset = current.next;
         current.next += size;
         handedOut += size;
         return { buffer: current.kernels.memory.buffer as ArrayBuffer, offset };
       }
-      const capacity = Math.max(size, nextArena);
+      const capacity = Math.max(need, nextArena);
       let made: { kernels: Kernels; base: number };
       try {
         made = instantiate(module, capacity);
       } catch (err) {
-        if (capacity === size) throw err;
-        made = instantiate(module, size); // the doubled arena did not fit: try the request alone
+        if (capacity === need) throw err;
+        made = instantiate(module, need); // the doubled arena did not fit: try the request alone
       }
       arenaCount++;
       nextArena = Math.min(2 * nextArena, ARENA_LARGEST);
       const { kernels, base } = made;
       arenas.set(kernels.memory.buffer, kernels);
       const arena = { kernels, next: base + size, end: kernels.memory.buffer.byteLength };
+      records.set(kernels.memory.buffer, arena);
       // Keep carving from whichever arena has more room left.
       if (!current || arena.end - arena.next > current.end - current.next) current = arena;
       handedOut += size;
       return { buffer: kernels.memory.buffer as ArrayBuffer, offset: base };
+    },
+    allocateNear(buffer, bytes) {
+      const arena = records.get(buffer);
+      const size = Math.ceil(bytes / 64) * 64;
+      if (!arena || arena.end - arena.next < size) return null;
+      const offset = arena.next;
+      arena.next += size;
+      handedOut += size;
+      return { buffer: arena.kernels.memory.buffer as ArrayBuffer, offset };
     },
     arenaStats: () => ({ arenas: arenaCount, bytes: handedOut, largest: MAX_PAGES * PAGE - scratch }),
   };
