@@ -45,7 +45,8 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
       throw new TypeError(`sizes: expected an iterable of element counts, got ${describe(sizes)}`);
     }
     const reserve = options.reserve ?? 0;
-    if (typeof reserve !== 'number') throw new TypeError(`options.reserve: expected a number of bytes, got ${describe(reserve)}`);
+    if (typeof reserve !== 'number')
+      throw new TypeError(`options.reserve: expected a number of bytes, got ${describe(reserve)}`);
     if (!Number.isSafeInteger(reserve) || reserve < 0) {
       throw new RangeError(`options.reserve: expected an integer number of bytes >= 0, got ${reserve}`);
     }

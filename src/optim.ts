@@ -619,7 +619,8 @@ export function zerosBeside(a: GradArray): GradArray {
   const n = lengthOf(a);
   const f32 = isF32(a);
   const place = n > 0 ? activeBackend().allocateNear?.(bufferOf(a), n * (f32 ? 4 : 8)) : null;
-  if (place) return f32 ? new Float32Array(place.buffer, place.offset, n) : new Float64Array(place.buffer, place.offset, n);
+  if (place)
+    return f32 ? new Float32Array(place.buffer, place.offset, n) : new Float64Array(place.buffer, place.offset, n);
   return f32 ? new Float32Array(n) : new Float64Array(n);
 }
 

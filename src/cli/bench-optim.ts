@@ -127,7 +127,10 @@ export function runOptimBench(options: { quick?: boolean; torch?: boolean } = {}
     // Parameters and gradients in one GradientBuffer, with room for the momentum buffers beside them:
     // every array of the step in one wasm memory, so it runs in place.
     const store = new GradientBuffer([...sizes, ...sizes], { reserve: GradientBuffer.bytesFor(sizes) });
-    const wasmParams = makeParams(sizes, { data: store.views.slice(0, sizes.length), grads: store.views.slice(sizes.length) });
+    const wasmParams = makeParams(sizes, {
+      data: store.views.slice(0, sizes.length),
+      grads: store.views.slice(sizes.length),
+    });
     const sgd = new SGD(wasmParams, { lr: 1e-6, momentum: 0.9, max_grad_norm: 1e-3 });
     ms['wasm fused sgd'] = timeMedian(() => sgd.step(), minTime / 2, 2, 20);
   } catch {
