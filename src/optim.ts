@@ -168,9 +168,20 @@ function clipOf(o: Record<string, unknown>, name: string): Clip {
 /** The parameters of one step: read once (user getters run here, first), then checked through the engine's accessors. */
 interface Plan {
   /** Per group: the parameters with a gradient, their data and grad arrays, and their index in the optimizer. */
-  groups: { params: Param[]; data: GradArray[]; grads: GradArray[]; index: number[] }[];
+  groups: {
+    /** The group's hyperparameters, read once (a scheduler's getter runs here, not during the step). */
+    hyper: Record<string, unknown>;
+    params: Param[];
+    data: GradArray[];
+    grads: GradArray[];
+    /** Each parameter's state as read at the start of the step (its arrays checked), or undefined. */
+    state: (ParamState | undefined)[];
+    index: number[];
+  }[];
   grads: GradArray[];
 }
+
+const STATE_ARRAYS = ['momentum_buffer', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] as const;
 
 export abstract class Optimizer<O extends object> {
   /** torch's param_groups: each group's params and hyperparameters (read them; set lr etc. to schedule). */
@@ -268,12 +279,11 @@ export abstract class Optimizer<O extends object> {
     const labels: string[] = [];
     let index = 0;
     this.param_groups.forEach((group, gi) => {
-      // A scheduler may have changed lr (or anything) since the last step: checked as the constructor checks.
-      this.validate(
-        group as unknown as Hyper,
-        this.param_groups.length > 1 ? `param_groups[${gi}]` : 'param_groups[0]',
-      );
-      const entry: Plan['groups'][number] = { params: [], data: [], grads: [], index: [] };
+      // A scheduler may have changed lr (or anything) since the last step: read once, checked as the
+      // constructor checks.
+      const hyper: Record<string, unknown> = { ...group };
+      this.validate(hyper as Hyper, this.param_groups.length > 1 ? `param_groups[${gi}]` : 'param_groups[0]');
+      const entry: Plan['groups'][number] = { hyper, params: [], data: [], grads: [], state: [], index: [] };
       group.params.forEach((p, i) => {
         const data = p.data;
         const grad = p.grad;
@@ -286,6 +296,8 @@ export abstract class Optimizer<O extends object> {
           entry.params.push(p);
           entry.data.push(data);
           entry.grads.push(grad);
+          const s = this.state.get(p);
+          entry.state.push(s && { ...s });
           entry.index.push(index);
           grads.push(grad);
           all.push(data, grad);
@@ -319,15 +331,26 @@ export abstract class Optimizer<O extends object> {
       }
     }
     this.checkOverlaps(all, labels);
-    // State made for an earlier data array must still fit this one.
+    // State made for an earlier data array must still fit this one, and every state array must be one
+    // (optimizer.state is readable and writable, as torch's is).
     for (const g of groups) {
       g.params.forEach((p, j) => {
-        const s = this.state.get(p);
-        const a = s && (s.momentum_buffer ?? s.exp_avg);
-        if (a && (lengthOf(a) !== lengthOf(g.data[j]) || isF32(a) !== isF32(g.data[j]))) {
-          throw new RangeError(
-            `${this.labelOf(p)}.data: ${lengthOf(g.data[j])} ${isF32(g.data[j]) ? 'float32' : 'float64'} elements, but its optimizer state has ${lengthOf(a)} ${isF32(a) ? 'float32' : 'float64'}`,
-          );
+        const s = g.state[j];
+        if (!s) return;
+        const data = g.data[j];
+        for (const key of STATE_ARRAYS) {
+          const a = s[key];
+          if (a === undefined || (a === null && key === 'momentum_buffer')) continue;
+          const where = `optimizer.state.get(${this.labelOf(p)}).${key}`;
+          if (!isGradArray(a))
+            throw new TypeError(`${where}: expected a Float32Array or Float64Array, got ${describe(a)}`);
+          if (lengthOf(a) !== lengthOf(data) || isF32(a) !== isF32(data)) {
+            const kind = (x: GradArray) => `${lengthOf(x)} ${isF32(x) ? 'float32' : 'float64'}`;
+            const detached = lengthOf(a) === 0 && isDetachedView(a) ? ' (detached)' : '';
+            throw new RangeError(
+              `${this.labelOf(p)}.data: ${kind(data)} elements, but its optimizer state (${key}) has ${kind(a)}${detached}`,
+            );
+          }
         }
       });
     }
@@ -388,7 +411,7 @@ export abstract class Optimizer<O extends object> {
     return plan.groups
       .map((g, gi) => {
         if (g.params.length === 0) return undefined;
-        const h = this.param_groups[gi];
+        const h = g.hyper;
         const hyper = new Float64Array(H.length);
         this.hyperOf(h, hyper);
         hyper[H.c] = scalars.c;
@@ -398,13 +421,17 @@ export abstract class Optimizer<O extends object> {
         const arrays: GradArray[] = [];
         const per: number[] = [];
         g.params.forEach((p, j) => {
-          let s = this.state.get(p);
-          if (!s) {
-            s = this.initState(h, this.zerosLike(g.data[j]));
-            this.state.set(p, s);
-          }
           arrays.push(g.data[j], g.grads[j]);
-          this.arraysOf(h, s, arrays, per);
+          const read = g.state[j];
+          if (read) {
+            // The arrays checked at the start of the step; the step count and any new buffer go back.
+            this.arraysOf(h, read, arrays, per);
+            Object.assign(this.state.get(p) as ParamState, read);
+          } else {
+            const s = this.initState(h, this.zerosLike(g.data[j]));
+            this.state.set(p, s);
+            this.arraysOf(h, s, arrays, per);
+          }
         });
         return { arrays, hyper, perTensor: Float64Array.from(per) };
       })
@@ -500,7 +527,12 @@ export abstract class Optimizer<O extends object> {
         const s = this.state.get(p);
         if (s) {
           const copy: ParamState = {};
-          for (const [k, v] of Object.entries(s)) (copy as Record<string, unknown>)[k] = isGradArray(v) ? v.slice() : v;
+          for (const [k, v] of Object.entries(s)) {
+            if (isGradArray(v) && lengthOf(v) === 0 && isDetachedView(v)) {
+              throw new TypeError(`state_dict: optimizer.state of parameter ${index}: ${k} is detached`);
+            }
+            (copy as Record<string, unknown>)[k] = isGradArray(v) ? v.slice() : v;
+          }
           state[index] = copy;
         }
         return index++;

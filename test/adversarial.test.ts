@@ -93,6 +93,12 @@ describe.runIf(once)('adversarial: the native boundary (issue 8)', () => {
       expect(await expectOk(['async-postmessage', 'native'])).toMatch(/did not change/);
     },
   );
+  it.runIf(nativeOk)(
+    "optim stepAsync: transfers of its arrays in flight move nothing; the result is step()'s",
+    async () => {
+      expect(await expectOk(['optim-async-transfer', 'native'])).toMatch(/step\(\)'s bits/);
+    },
+  );
   for (const mode of ['async', 'sync', 'load', 'exit']) {
     it(`terminating workers that use gradclip (${mode}) never takes the process down`, async () => {
       await expectOk(['worker-terminate', mode]);
@@ -125,6 +131,9 @@ describe.runIf(once)('adversarial: long runs and a seeded API fuzz (issue 8)', (
   for (const backend of backends) {
     it(`${backend}: RSS stays flat over 100,000 synchronous steps (zero gradient, fresh arrays) and 500 fresh 4 MiB steps`, async () => {
       expect(await expectOk(['soak', backend], 180_000)).toMatch(/RSS/);
+    });
+    it(`${backend}: RSS stays flat over 50,000 synchronous optimizer steps (fused clip, Adam and SGD)`, async () => {
+      expect(await expectOk(['optim-soak', backend], 180_000)).toMatch(/RSS/);
     });
     it(`${backend}: 10,000 seeded API calls agree with the js reference; none that threw wrote anything`, async () => {
       expect(await expectOk(['fuzz', backend], 180_000)).toMatch(/10000 calls/);
