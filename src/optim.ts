@@ -409,7 +409,7 @@ export abstract class Optimizer<O extends object> {
   /** Builds each group's backend call, creating and advancing the state (nothing can throw after this starts). */
   private calls(plan: Plan, scalars: { c: number; lo: number; hi: number }) {
     return plan.groups
-      .map((g, gi) => {
+      .map((g) => {
         if (g.params.length === 0) return undefined;
         const h = g.hyper;
         const hyper = new Float64Array(H.length);
