@@ -181,7 +181,7 @@ export function runOptimBench(options: { quick?: boolean; torch?: boolean } = {}
   row('AdamW: fused vs gradclip unfused', ms['fused adamw'], ms['unfused adamw'], '(information)');
   row('AdamW fused: 2 threads vs 1', ms['fused adamw 2 threads'], ms['fused adamw'], 'speed-up ≥ 1.4', (r) => r >= 1.4);
   row(
-    'wasm fused SGD (GradientBuffer data + grads) vs native 1 thread',
+    'wasm fused SGD in place (data, grads, momentum in one GradientBuffer) vs native 1 thread',
     ms['wasm fused sgd'],
     ms['fused sgd'],
     'throughput ≥ 0.5',
