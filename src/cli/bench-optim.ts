@@ -72,6 +72,11 @@ function makeParams(sizes: number[], views?: { data: Float32Array[]; grads: Floa
   });
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
 export function runOptimBench(options: { quick?: boolean; torch?: boolean } = {}): void {
   const shape = SHAPES.find((s) => s.name.startsWith('GPT-2')) as { name: string; sizes: number[] };
   const sizes = options.quick ? shape.sizes.slice(0, 40) : shape.sizes;
@@ -114,8 +119,19 @@ export function runOptimBench(options: { quick?: boolean; torch?: boolean } = {}
     time('fused adamw', () => adamw.step());
     time('adamw', () => adamwPlain.step());
     time('unfused adamw', unfused(adamwCopies));
-    setNumThreads(2);
-    time('fused adamw 2 threads', () => adamw.step());
+    // 1 and 2 threads in alternation, medians of each: right after gigabytes were allocated, V8's
+    // background GC threads share the second core for a while, and a single back-to-back pair showed
+    // anything from 1.2× to 1.9×.
+    const one: number[] = [];
+    const two: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      setNumThreads(1);
+      one.push(timeMedian(() => adamw.step(), minTime / 2, 3, 20));
+      setNumThreads(2);
+      two.push(timeMedian(() => adamw.step(), minTime / 2, 3, 20));
+    }
+    ms['fused adamw 1 thread, alternating'] = median(one);
+    ms['fused adamw 2 threads'] = median(two);
     setNumThreads(1);
     const b = nativeBinding();
     const list = b.prepare(params.map((p) => p.grad as Float32Array));
@@ -179,7 +195,13 @@ export function runOptimBench(options: { quick?: boolean; torch?: boolean } = {}
     (r) => r >= 1.3,
   );
   row('AdamW: fused vs gradclip unfused', ms['fused adamw'], ms['unfused adamw'], '(information)');
-  row('AdamW fused: 2 threads vs 1', ms['fused adamw 2 threads'], ms['fused adamw'], 'speed-up ≥ 1.4', (r) => r >= 1.4);
+  row(
+    'AdamW fused: 2 threads vs 1 (alternating, medians of 3 rounds)',
+    ms['fused adamw 2 threads'],
+    ms['fused adamw 1 thread, alternating'],
+    'speed-up ≥ 1.4',
+    (r) => r >= 1.4,
+  );
   row(
     'wasm fused SGD in place (data, grads, momentum in one GradientBuffer) vs native 1 thread',
     ms['wasm fused sgd'],
