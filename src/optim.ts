@@ -450,17 +450,9 @@ export abstract class Optimizer<O extends object> {
    */
   step(): number | undefined {
     this.enter('step');
-    const plan = this.plan(false);
-    const backend = activeBackend();
-    const total =
-      this.clip.maxNorm === undefined
-        ? undefined
-        : plan.grads.length === 0
-          ? 0
-          : totalNorm(plan.grads, this.clip.p, backend);
-    const scalars = this.clipScalars(total);
-    if (scalars === null) return total;
-    for (const call of this.calls(plan, scalars)) backend.step(this.kind, call.arrays, call.hyper, call.perTensor);
+    const { plan, backend, grads } = this.begin(false);
+    const total = grads && (grads.length === 0 ? 0 : totalNorm(grads, this.clip.p, backend));
+    for (const call of this.finish(plan, total)) backend.step(this.kind, call.arrays, call.hyper, call.perTensor);
     return total;
   }
 
@@ -469,17 +461,9 @@ export abstract class Optimizer<O extends object> {
     this.enter('stepAsync');
     this.busy = true;
     try {
-      const plan = this.plan(true);
-      const backend = activeBackend();
-      const total =
-        this.clip.maxNorm === undefined
-          ? undefined
-          : plan.grads.length === 0
-            ? 0
-            : await totalNormAsync(plan.grads, this.clip.p, backend);
-      const scalars = this.clipScalars(total);
-      if (scalars === null) return total;
-      for (const call of this.calls(plan, scalars)) {
+      const { plan, backend, grads } = this.begin(true);
+      const total = grads && (grads.length === 0 ? 0 : await totalNormAsync(grads, this.clip.p, backend));
+      for (const call of this.finish(plan, total)) {
         if (backend.stepAsync) await backend.stepAsync(this.kind, call.arrays, call.hyper, call.perTensor);
         else backend.step(this.kind, call.arrays, call.hyper, call.perTensor);
       }
@@ -487,6 +471,18 @@ export abstract class Optimizer<O extends object> {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The checked plan, the backend, and the gradients the fused norm is over (undefined: no norm clip). */
+  private begin(forAsync: boolean) {
+    const plan = this.plan(forAsync);
+    return { plan, backend: activeBackend(), grads: this.clip.maxNorm === undefined ? undefined : plan.grads };
+  }
+
+  /** The backend calls of a step, state advanced; none when a non-finite norm skips the step (or throws first). */
+  private finish(plan: Plan, total: number | undefined) {
+    const scalars = this.clipScalars(total);
+    return scalars === null ? [] : this.calls(plan, scalars);
   }
 
   /**

@@ -37,43 +37,9 @@ interface Kernels {
   adamStepF64: AdamStep;
 }
 
-type SgdStep = (
-  p: number,
-  g: number,
-  buf: number,
-  n: number,
-  flags: number,
-  c: number,
-  lo: number,
-  hi: number,
-  sign: number,
-  wd: number,
-  mom: number,
-  damp1: number,
-  negLr: number,
-) => void;
-type AdamStep = (
-  p: number,
-  g: number,
-  m: number,
-  v: number,
-  vmax: number,
-  n: number,
-  flags: number,
-  c: number,
-  lo: number,
-  hi: number,
-  sign: number,
-  wd: number,
-  decay: number,
-  b1: number,
-  omb1: number,
-  b2: number,
-  omb2: number,
-  eps: number,
-  step: number,
-  bc2: number,
-) => void;
+/** The step kernels' parameters: pointers, n, flags, then the scalars (assembly/common.ts sgdStep/adamStep). */
+type SgdStep = (...args: number[]) => void;
+type AdamStep = (...args: number[]) => void;
 
 /** At least one of the two builds (the browser entry embeds only the SIMD one). */
 export type WasmModules =
@@ -304,53 +270,21 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     const f32 = isF32(t[0]);
     const size = f32 ? 4 : 8;
     const length = lengthOf(t[0]);
+    // The scalars in the kernels' parameter order (after pointers, n and flags): the fused clip and the
+    // weight decay first, then the optimizer's own.
+    const shared = [h[H.c], h[H.lo], h[H.hi], h[H.sign], h[H.weightDecay]];
+    const sgd = kind === StepKind.Sgd;
+    const own = sgd
+      ? [h[H.momentum], h[H.damp1], h[H.negLr]]
+      : [h[H.decay], h[H.beta1], h[H.omb1], h[H.beta2], h[H.omb2], h[H.eps], s0, s1];
+    const flags = sgd
+      ? (h[H.weightDecay] !== 0 ? 1 : 0) | (t.length > 2 ? 2 : 0) | (h[H.nesterov] !== 0 ? 4 : 0) | (s0 !== 0 ? 8 : 0)
+      : (h[H.weightDecay] !== 0 ? 1 : 0) | (h[H.decoupled] !== 0 ? 2 : 0) | (t.length > 4 ? 4 : 0);
     const run = (k: Kernels, ptrs: number[], n: number): void => {
-      if (kind === StepKind.Sgd) {
-        const flags =
-          (h[H.weightDecay] !== 0 ? 1 : 0) |
-          (t.length > 2 ? 2 : 0) |
-          (h[H.nesterov] !== 0 ? 4 : 0) |
-          (s0 !== 0 ? 8 : 0);
-        (f32 ? k.sgdStepF32 : k.sgdStepF64)(
-          ptrs[0],
-          ptrs[1],
-          ptrs[2] ?? 0,
-          n,
-          flags,
-          h[H.c],
-          h[H.lo],
-          h[H.hi],
-          h[H.sign],
-          h[H.weightDecay],
-          h[H.momentum],
-          h[H.damp1],
-          h[H.negLr],
-        );
-      } else {
-        const flags = (h[H.weightDecay] !== 0 ? 1 : 0) | (h[H.decoupled] !== 0 ? 2 : 0) | (t.length > 4 ? 4 : 0);
-        (f32 ? k.adamStepF32 : k.adamStepF64)(
-          ptrs[0],
-          ptrs[1],
-          ptrs[2],
-          ptrs[3],
-          ptrs[4] ?? 0,
-          n,
-          flags,
-          h[H.c],
-          h[H.lo],
-          h[H.hi],
-          h[H.sign],
-          h[H.weightDecay],
-          h[H.decay],
-          h[H.beta1],
-          h[H.omb1],
-          h[H.beta2],
-          h[H.omb2],
-          h[H.eps],
-          s0,
-          s1,
-        );
-      }
+      // Pointers: SGD param, grad, buffer (0: none); Adam param, grad, m, v, vmax (0: none).
+      const p = sgd ? [ptrs[0], ptrs[1], ptrs[2] ?? 0] : [ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4] ?? 0];
+      const kernel = sgd ? (f32 ? k.sgdStepF32 : k.sgdStepF64) : f32 ? k.adamStepF32 : k.adamStepF64;
+      kernel(...p, n, flags, ...shared, ...own);
     };
     const arena = arenas.get(bufferOf(t[0]));
     if (arena && t.every((a) => arenas.get(bufferOf(a)) === arena)) {
