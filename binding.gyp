@@ -31,13 +31,13 @@
       "target_name": "gradclip_kernels_avx2",
       "type": "static_library",
       "sources": ["native/kernels/avx2.cc"],
-      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mfma"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] }, "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["-mavx2", "-mfma"] } } }]]
+      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mfma", "-mf16c"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-mf16c"] }, "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["-mavx2", "-mfma", "-mf16c"] } } }]]
     },
     {
       "target_name": "gradclip_kernels_avx512",
       "type": "static_library",
       "sources": ["native/kernels/avx512.cc"],
-      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-Wno-maybe-uninitialized"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl"] }, "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"] } } }]]
+      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c", "-Wno-maybe-uninitialized"], "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mf16c"] }, "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"] } } }]]
     },
     {
       "target_name": "gradclip",

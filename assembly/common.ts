@@ -364,3 +364,110 @@ export function adamStepF64(
 ): void {
   adamStep<f64>(p, g, m, v, vmax, n, flags, c, lo, hi, sign, wd, decay, b1, omb1, b2, omb2, eps, step, bc2);
 }
+
+// ---- 16-bit gradients (float16 / bfloat16 bits): translations of src/backends/js.ts's half kernels ----
+
+/** The value of 16-bit bits (exact). */
+// @ts-ignore: decorator
+@inline
+function halfValue(b: u32, bf16: bool): f64 {
+  if (bf16) return <f64>reinterpret<f32>(b << 16);
+  const e = (b >> 10) & 0x1f;
+  const m = b & 0x3ff;
+  const sign: u32 = (b & 0x8000) << 16;
+  if (e == 0) return <f64>reinterpret<f32>(sign) + (sign ? -1.0 : 1.0) * <f64>m * 5.9604644775390625e-8;
+  const bits32: u32 = e == 31 ? 0x7f800000 | (m << 13) : ((e + 112) << 23) | (m << 13);
+  return <f64>reinterpret<f32>(sign | bits32);
+}
+
+/** float32 bits → float16 bits, nearest even, NaN canonical (src/half.ts f32BitsToF16). */
+function f32BitsToF16(u: u32): u32 {
+  const sign = (u >> 16) & 0x8000;
+  const a = u & 0x7fffffff;
+  if (a > 0x7f800000) return 0x7e00;
+  if (a >= 0x477ff000) return sign | 0x7c00;
+  if (a < 0x38800000) {
+    if (a <= 0x33000000) return sign;
+    const e = a >> 23;
+    const m = (a & 0x7fffff) | 0x800000;
+    const shift = 126 - e;
+    const r = m >> shift;
+    const rem = m & ((<u32>1 << shift) - 1);
+    const half = <u32>1 << (shift - 1);
+    return sign | (r + (rem > half || (rem == half && (r & 1) == 1) ? 1 : 0));
+  }
+  const base = (a - 0x38000000) >> 13;
+  const rem = a & 0x1fff;
+  return sign | (base + (rem > 0x1000 || (rem == 0x1000 && (base & 1) == 1) ? 1 : 0));
+}
+
+/** float32 bits → bfloat16 bits, nearest even, NaN canonical. */
+// @ts-ignore: decorator
+@inline
+function f32BitsToBf16(u: u32): u32 {
+  if ((u & 0x7fffffff) > 0x7f800000) return 0x7fc0;
+  return ((u + 0x7fff + ((u >> 16) & 1)) >> 16) & 0xffff;
+}
+
+/** Lane k of a 16-bit block: elements k, k + 32, ... (mode 0 |x·s|, 1 (x·s)², 2 |x·s|^p). */
+function laneSumHalf(ptr: usize, n: i32, k: i32, mode: i32, p: f64, s: f64, bf16: bool): f64 {
+  let acc: f64 = 0;
+  for (let i = k; i < n; i += LANES) {
+    const v = halfValue(<u32>load<u16>(ptr + (<usize>i << 1)), bf16) * s;
+    acc += mode == 1 ? v * v : mode == 0 ? Math.abs(v) : powPos(Math.abs(v), p);
+  }
+  return acc;
+}
+
+/** The lane tree from the top, as treePow: the same additions as SPEC §6's order. */
+function treeHalf(ptr: usize, n: i32, k: i32, width: i32, mode: i32, p: f64, s: f64, bf16: bool): f64 {
+  if (width == LANES) return laneSumHalf(ptr, n, k, mode, p, s, bf16);
+  return (
+    treeHalf(ptr, n, k, width << 1, mode, p, s, bf16) + treeHalf(ptr, n, k + width, width << 1, mode, p, s, bf16)
+  );
+}
+
+/** Σ|x·s| (mode 0), Σ(x·s)² (1) or Σ|x·s|^p (2) over one block of 16-bit values. */
+export function blockSumHalf(ptr: usize, n: i32, mode: i32, p: f64, s: f64, bf16: bool): f64 {
+  return treeHalf(ptr, n, 0, 1, mode, p, s, bf16);
+}
+
+/** max |x| (isMax) or min |x| over 16-bit values, NaN if any is NaN: |x| orders as its bits & 0x7fff. */
+export function extremeAbsHalf(ptr: usize, n: i32, isMax: bool, bf16: bool): f64 {
+  const inf: u32 = bf16 ? 0x7f80 : 0x7c00;
+  let m: u32 = isMax ? 0 : inf;
+  for (let i: i32 = 0; i < n; i++) {
+    const a = <u32>load<u16>(ptr + (<usize>i << 1)) & 0x7fff;
+    if (a > inf) return NaN;
+    if (isMax ? a > m : a < m) m = a;
+  }
+  return halfValue(m, bf16);
+}
+
+export function countNonzeroHalf(ptr: usize, n: i32): f64 {
+  let c: i32 = 0;
+  for (let i: i32 = 0; i < n; i++) if ((load<u16>(ptr + (<usize>i << 1)) & 0x7fff) != 0) c++;
+  return <f64>c;
+}
+
+/** x ← x·c (c a 16-bit value): the product is exact in float32, then rounded once to the dtype. */
+export function scaleHalf(ptr: usize, n: i32, c: f32, bf16: bool): void {
+  for (let i: i32 = 0; i < n; i++) {
+    const a = ptr + (<usize>i << 1);
+    const u = reinterpret<u32>(<f32>(halfValue(<u32>load<u16>(a), bf16) * <f64>c));
+    store<u16>(a, <u16>(bf16 ? f32BitsToBf16(u) : f32BitsToF16(u)));
+  }
+}
+
+/** The contract's clamp: below lo → loBits, then above hi → hiBits; NaN (any payload) kept. */
+export function clampHalf(ptr: usize, n: i32, lo: f64, hi: f64, loBits: u32, hiBits: u32, bf16: bool): void {
+  for (let i: i32 = 0; i < n; i++) {
+    const a = ptr + (<usize>i << 1);
+    let v = halfValue(<u32>load<u16>(a), bf16);
+    if (v < lo) {
+      store<u16>(a, <u16>loBits);
+      v = lo;
+    }
+    if (v > hi) store<u16>(a, <u16>hiBits);
+  }
+}

@@ -12,7 +12,12 @@ export {
   colSumSquaresF64,
   countNonzeroF32,
   countNonzeroF64,
+  blockSumHalf,
+  clampHalf,
+  countNonzeroHalf,
+  extremeAbsHalf,
   heapBase,
+  scaleHalf,
   scaleColsF32,
   scaleColsF64,
 } from './common';

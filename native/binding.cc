@@ -103,6 +103,7 @@ struct FloatArray {
   bool f64;
   std::size_t length;
   void* data;
+  Half half = Half::None;
 };
 bool float_array(napi_env env, napi_value v, FloatArray* out) {
   bool is_typed = false;
@@ -115,8 +116,20 @@ bool float_array(napi_env env, napi_value v, FloatArray* out) {
   return type == napi_float32_array || type == napi_float64_array;
 }
 
-// Unpacks `list` (an Array of Float32Array|Float64Array). The facade has validated it, so
-// anything else is a bug and becomes a TypeError; `values`, if given, receives the arrays.
+// A kernel array: a float array, or 16-bit bits — float16 in a Uint16Array, bfloat16 in an Int16Array,
+// as the facade passes them (src/half.ts).
+bool kernel_array(napi_env env, napi_value v, FloatArray* out) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
+  napi_typedarray_type type = napi_int8_array;
+  check(napi_get_typedarray_info(env, v, &type, &out->length, &out->data, nullptr, nullptr), "napi_get_typedarray_info");
+  out->f64 = type == napi_float64_array;
+  out->half = type == napi_uint16_array ? Half::F16 : type == napi_int16_array ? Half::BF16 : Half::None;
+  return type == napi_float32_array || type == napi_float64_array || out->half != Half::None;
+}
+
+// Unpacks `list` (an Array of kernel arrays). The facade has validated it, so anything else is a
+// bug and becomes a TypeError; `values`, if given, receives the arrays.
 TensorList list_of(napi_env env, napi_value list, std::vector<napi_value>* values = nullptr) {
   bool is_array = false;
   if (napi_is_array(env, list, &is_array) != napi_ok || !is_array) {
@@ -130,10 +143,10 @@ TensorList list_of(napi_env env, napi_value list, std::vector<napi_value>* value
     napi_value item;
     check(napi_get_element(env, list, i, &item), "napi_get_element");
     FloatArray a;
-    if (!float_array(env, item, &a)) {
+    if (!kernel_array(env, item, &a)) {
       throw JsError{JsError::Type, "arrays[" + std::to_string(i) + "]: expected Float32Array or Float64Array"};
     }
-    views[i] = {a.length == 0 ? nullptr : a.data, a.length, a.f64};
+    views[i] = {a.length == 0 ? nullptr : a.data, a.length, a.f64, a.half};
     if (values) (*values)[i] = item;
   }
   return TensorList(std::move(views));
@@ -329,6 +342,9 @@ StepCall step_call(napi_env env, const TensorList& list, napi_value kind_v, napi
   const auto& views = list.views();
   if (views.size() % width != 0) throw JsError{JsError::Range, "list: not a whole number of groups of " + std::to_string(width)};
   const std::size_t groups = views.size() / width;
+  for (const TensorView& v : views) {
+    if (v.half != Half::None) throw JsError{JsError::Type, "list: the optimizer step takes float32/float64 arrays only"};
+  }
   for (std::size_t g = 0; g < groups; ++g) {
     for (std::size_t j = 1; j < width; ++j) {
       const TensorView& x = views[g * width], &y = views[g * width + j];

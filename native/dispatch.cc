@@ -16,7 +16,7 @@ namespace {
 
 #if defined(__x86_64__) || defined(_M_X64)
 struct X86Features {
-  bool sse2 = false, avx2 = false, fma = false, avx512 = false;
+  bool sse2 = false, avx2 = false, fma = false, f16c = false, avx512 = false;
 };
 
 unsigned long long xgetbv0() {
@@ -31,13 +31,14 @@ X86Features detect_x86() {
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
   f.sse2 = (d >> 26) & 1;
   f.fma = (c >> 12) & 1;
+  f.f16c = (c >> 29) & 1;  // the AVX2 and AVX-512 tables load float16 with it
   const bool osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
   if (!osxsave || !avx) return f;
   const unsigned long long xcr0 = xgetbv0();
   const bool os_ymm = (xcr0 & 0x6) == 0x6;              // XMM and YMM state saved by the OS
   const bool os_zmm = (xcr0 & 0xE6) == 0xE6;            // plus opmask and ZMM state
   if (!os_ymm || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
-  f.avx2 = ((b >> 5) & 1) && f.fma;
+  f.avx2 = ((b >> 5) & 1) && f.fma && f.f16c;
   const bool avx512f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
   f.avx512 = os_zmm && avx512f && dq && bw && vl && f.avx2;
   return f;

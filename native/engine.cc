@@ -96,7 +96,9 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
       const auto& run = runs[r];
       const TensorView& t = ts[run.tensor];
       const double s = scales ? scales[run.tensor] : 1.0;
-      if (t.f64) k.block_sums_f64(static_cast<const double*>(t.data) + run.start, run.length, op, s, dest + run.first);
+      if (t.half != Half::None) {
+        k.block_sums_half(static_cast<const std::uint16_t*>(t.data) + run.start, run.length, op, s, t.half, dest + run.first);
+      } else if (t.f64) k.block_sums_f64(static_cast<const double*>(t.data) + run.start, run.length, op, s, dest + run.first);
       else k.block_sums_f32(static_cast<const float*>(t.data) + run.start, run.length, op, s, dest + run.first);
     });
   } else {
@@ -105,7 +107,16 @@ void Engine::reduce(const TensorList& list, Op op, double p, const double* scale
       const TensorView& t = ts[blk.tensor];
       const double s = scales ? scales[blk.tensor] : 1.0;
       double r = 0;
-      if (t.f64) {
+      if (t.half != Half::None) {
+        const std::uint16_t* x = static_cast<const std::uint16_t*>(t.data) + blk.start;
+        switch (op) {
+          case Op::SumPow: r = k.block_sum_pow_half(x, blk.length, p, s, t.half); break;
+          case Op::MaxAbs: r = k.extreme_abs_half(x, blk.length, true, t.half); break;
+          case Op::MinAbs: r = k.extreme_abs_half(x, blk.length, false, t.half); break;
+          case Op::CountNonzero: r = static_cast<double>(k.count_nonzero_half(x, blk.length)); break;
+          default: break;
+        }
+      } else if (t.f64) {
         const double* x = static_cast<const double*>(t.data) + blk.start;
         switch (op) {
           case Op::SumPow: r = k.block_sum_pow_f64(x, blk.length, p, s); break;
@@ -155,12 +166,18 @@ std::uint64_t Engine::probe_read(const TensorList& list) const {
   for_items(list, runs, [&](std::size_t r) {
     const auto& run = runs[r];
     const TensorView& t = ts[run.tensor];
-    const std::size_t width = t.f64 ? 8 : 4;
+    const std::size_t width = t.half != Half::None ? 2 : t.f64 ? 8 : 4;
     acc[r] = kernels()->probe_read(static_cast<const char*>(t.data) + run.start * width, run.length * width);
   });
   std::uint64_t r = 0;
   for (std::uint64_t a : acc) r |= a;
   return r;
+}
+
+// A block of a 16-bit tensor times coef rounded once to its dtype (a value exact in float32).
+static void scale_half_block(const KernelTable& k, const TensorView& t, std::size_t start, std::size_t n, double coef) {
+  const float c = decode_half(encode_double(coef, t.half), t.half);
+  k.scale_half(static_cast<std::uint16_t*>(t.data) + start, n, c, t.half);
 }
 
 void Engine::scale(const TensorList& list, double coef) const {
@@ -171,7 +188,8 @@ void Engine::scale(const TensorList& list, double coef) const {
   for_blocks(list, [&](std::size_t b) {
     const auto& blk = blocks[b];
     const TensorView& t = ts[blk.tensor];
-    if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
+    if (t.half != Half::None) scale_half_block(k, t, blk.start, blk.length, coef);
+    else if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
     else k.scale_f32(static_cast<float*>(t.data) + blk.start, blk.length, c32);
   });
 }
@@ -185,7 +203,8 @@ void Engine::scale_each(const TensorList& list, const double* coefs) const {
     const TensorView& t = ts[blk.tensor];
     const double coef = coefs[blk.tensor];
     if (coef == 1.0) return;
-    if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
+    if (t.half != Half::None) scale_half_block(k, t, blk.start, blk.length, coef);
+    else if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
     else k.scale_f32(static_cast<float*>(t.data) + blk.start, blk.length, static_cast<float>(coef));
   });
 }
@@ -198,7 +217,12 @@ void Engine::clamp(const TensorList& list, double lo, double hi) const {
   for_blocks(list, [&](std::size_t b) {
     const auto& blk = blocks[b];
     const TensorView& t = ts[blk.tensor];
-    if (t.f64) k.clamp_f64(static_cast<double*>(t.data) + blk.start, blk.length, lo, hi);
+    if (t.half != Half::None) {
+      // The bounds rounded once to the dtype (from the doubles), compared as values, stored as bits.
+      const std::uint16_t lb = encode_double(lo, t.half), hb = encode_double(hi, t.half);
+      k.clamp_half(static_cast<std::uint16_t*>(t.data) + blk.start, blk.length, decode_half(lb, t.half),
+                   decode_half(hb, t.half), lb, hb, t.half);
+    } else if (t.f64) k.clamp_f64(static_cast<double*>(t.data) + blk.start, blk.length, lo, hi);
     else k.clamp_f32(static_cast<float*>(t.data) + blk.start, blk.length, lo32, hi32);
   });
 }

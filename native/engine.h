@@ -18,6 +18,7 @@ struct TensorView {
   void* data;
   std::size_t length;  // elements; 64-bit throughout
   bool f64;
+  Half half = Half::None;  // F16 / BF16: data holds 16-bit bits (f64 is false)
 };
 
 // A list of tensors cut into blocks of at most kBlock elements, in list and block order.

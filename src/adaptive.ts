@@ -140,7 +140,7 @@ abstract class NormClipper<R extends AdaptiveClipResult> {
    */
   clip(parameters: Parameters): R {
     this.#checkIdle('clip');
-    const grads = gradientsOf(parameters, 'parameters');
+    const grads = gradientsOf(parameters, 'parameters', false, true);
     const norm = grads.length === 0 ? 0 : totalNorm(grads, this.p, activeBackend());
     const { result, commit } = this.#decideChecked(norm);
     if (result.clipped) activeBackend().scale(grads, result.coefficient);
@@ -151,7 +151,7 @@ abstract class NormClipper<R extends AdaptiveClipResult> {
   /** clip() as a Promise: on the native backend the norm and the scaling run off the JS thread. */
   async clipAsync(parameters: Parameters): Promise<R> {
     this.#checkIdle('clipAsync');
-    const grads = gradientsOf(parameters, 'parameters', true);
+    const grads = gradientsOf(parameters, 'parameters', true, true);
     this.#busy = true;
     try {
       const backend = activeBackend();

@@ -35,6 +35,8 @@ export {
   getTotalNormAsync,
   nn,
 } from './clip.js';
+export { type HalfDtype, HalfGradient } from './half.js';
+export { bfloat16, float16 } from './half-api.js';
 export { NonFiniteNormError } from './norm.js';
 export {
   Adam,
@@ -55,7 +57,9 @@ export { getBackend, setBackend, setNumThreads } from './registry.js';
 export type {
   BackendInfo,
   BackendName,
+  Float16ArrayLike,
   GradArray,
+  HalfGradientLike,
   NormOptions,
   NormType,
   ParameterLike,

@@ -1,5 +1,14 @@
-import type { GradArray } from './backends/backend.js';
-import { bufferOf, isDetachedView, isGradArray, isResizable, lengthOf, typedArrayKind } from './intrinsics.js';
+import type { GradArray, KernelArray } from './backends/backend.js';
+import { HalfGradient } from './half.js';
+import {
+  bufferOf,
+  byteOffsetOf,
+  isDetachedView,
+  isGradArray,
+  isResizable,
+  lengthOf,
+  typedArrayKind,
+} from './intrinsics.js';
 import type { NormOptions, NormType } from './types.js';
 
 /**
@@ -70,8 +79,18 @@ const ITEM = 'a Float32Array, a Float64Array or an object with a grad property';
  * instead of being handed to a kernel. Nothing after this calls user code.
  * `forAsync` also refuses resizable ArrayBuffers, which could shrink while the work is in flight.
  */
-export function gradientsOf(parameters: unknown, name: string, forAsync = false): GradArray[] {
-  const out: GradArray[] = [];
+export function gradientsOf(parameters: unknown, name: string, forAsync?: boolean): GradArray[];
+export function gradientsOf(parameters: unknown, name: string, forAsync: boolean, half: true): KernelArray[];
+export function gradientsOf(parameters: unknown, name: string, forAsync = false, half = false): KernelArray[] {
+  const out: KernelArray[] = [];
+  // A 16-bit gradient (a Float16Array, or float16(bits) / bfloat16(bits)) as the kernels' view of its bits.
+  const asHalf = (value: unknown, at: string): KernelArray | undefined => {
+    const view = halfView(value, at);
+    if (view !== undefined && !half) {
+      throw new TypeError(`${at}: 16-bit gradients (float16/bfloat16) are not supported by this function`);
+    }
+    return view;
+  };
   // (list index + 1) * 2 + (1 if the array came from a .grad): enough to name it in an error.
   const sources: number[] = [];
   // An array that stood at this place in the previous call's result is a Float32Array/Float64Array
@@ -85,14 +104,26 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
       return;
     }
     if (item === null || item === undefined) return;
+    const bare = asHalf(item, where(name, index, false));
+    if (bare) {
+      out.push(bare);
+      sources.push((index + 1) * 2);
+      return;
+    }
     if (!isParameterLike(item)) throw notAGradArray(item, where(name, index, false), ITEM);
     const g = item.grad;
     if (g === null || g === undefined) return;
-    if (g !== known[out.length] && !isGradArray(g)) throw notAGradArray(g, where(name, index, true), GRAD);
+    if (g !== known[out.length] && !isGradArray(g)) {
+      const h = asHalf(g, where(name, index, true));
+      if (!h) throw notAGradArray(g, where(name, index, true), GRAD);
+      out.push(h);
+      sources.push((index + 1) * 2 + 1);
+      return;
+    }
     out.push(g as GradArray);
     sources.push((index + 1) * 2 + 1);
   };
-  if (isGradArray(parameters) || isParameterLike(parameters)) {
+  if (isGradArray(parameters) || isParameterLike(parameters) || isHalfGradient(parameters)) {
     take(parameters, -1);
   } else if (typedArrayKind(parameters) !== undefined) {
     throw notAGradArray(parameters, name, GRAD);
@@ -149,8 +180,8 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false)
 }
 
 /** The last result: arrays whose brand is checked (the memory they hold is kept by the native cache anyway). */
-let previous: readonly GradArray[] = [];
-let snapshot: readonly GradArray[] | null = null;
+let previous: readonly KernelArray[] = [];
+let snapshot: readonly KernelArray[] | null = null;
 let snapshotLengths: readonly number[] = [];
 
 /**
@@ -159,8 +190,41 @@ let snapshotLengths: readonly number[] = [];
  * options before the parameters, and call none after). Saves the native backend reading them
  * again. Never for the async functions, which await between their backend calls.
  */
-export function lengthsSnapshot(list: readonly GradArray[]): readonly number[] | undefined {
+export function lengthsSnapshot(list: readonly KernelArray[]): readonly number[] | undefined {
   return list === snapshot ? snapshotLengths : undefined;
+}
+
+/** A Float16Array, or what float16(bits) / bfloat16(bits) made (checked by its brand, never trusted). */
+function isHalfGradient(value: unknown): boolean {
+  return typedArrayKind(value) === 'Float16Array' || value instanceof HalfGradient;
+}
+
+/**
+ * The kernels' view of a 16-bit gradient — a Uint16Array (float16) or Int16Array (bfloat16) made with the
+ * engine's constructors over the same memory — or undefined when `value` is not one.
+ */
+function halfView(value: unknown, at: string): KernelArray | undefined {
+  const kind = typedArrayKind(value);
+  let bits: ArrayBufferView;
+  let dtype: 'float16' | 'bfloat16';
+  if (kind === 'Float16Array') {
+    bits = value as ArrayBufferView;
+    dtype = 'float16';
+  } else if (kind === undefined && value instanceof HalfGradient) {
+    const b = (value as HalfGradient).bits;
+    dtype = (value as HalfGradient).dtype;
+    if (typedArrayKind(b) !== 'Uint16Array') {
+      throw new TypeError(`${at}: a 16-bit gradient's bits must be a Uint16Array, got ${describe(b)}`);
+    }
+    bits = b;
+  } else {
+    return undefined;
+  }
+  if (lengthOf(bits) === 0 && isDetachedView(bits)) throw new TypeError(`${at}: its ArrayBuffer is detached`);
+  const buffer = bufferOf(bits) as ArrayBuffer;
+  return dtype === 'float16'
+    ? new Uint16Array(buffer, byteOffsetOf(bits), lengthOf(bits))
+    : new Int16Array(buffer, byteOffsetOf(bits), lengthOf(bits));
 }
 
 /** `parameters`, `parameters[3]` or `parameters[3].grad`: where an array came from, for an error. */

@@ -10,9 +10,16 @@ import {
   normOptions,
   valueBounds,
 } from './args.js';
-import type { GradArray } from './backends/backend.js';
-import { lengthOf } from './intrinsics.js';
-import { clipCoefficient, NonFiniteNormError, totalNorm, totalNormAsync } from './norm.js';
+import type { KernelArray } from './backends/backend.js';
+import { halfDtypeOf, lengthOf } from './intrinsics.js';
+import {
+  clipCoefficient,
+  clipCoefficientFor,
+  halfClipCoefficient,
+  NonFiniteNormError,
+  totalNorm,
+  totalNormAsync,
+} from './norm.js';
 import { activeBackend } from './registry.js';
 import type { NormOptions, NormType, Parameters, ValueBounds } from './types.js';
 
@@ -22,7 +29,7 @@ import type { NormOptions, NormType, Parameters, ValueBounds } from './types.js'
  */
 
 function normOf(
-  grads: GradArray[],
+  grads: KernelArray[],
   p: number,
   errorIfNonfinite: boolean,
   perTensorOut?: Float64Array,
@@ -43,14 +50,14 @@ function normOf(
   return total;
 }
 
-function scaleBy(grads: GradArray[], maxNorm: number, total: number): void {
-  const coef = clipCoefficient(maxNorm, total);
+function scaleBy(grads: KernelArray[], maxNorm: number, total: number): void {
+  const coef = clipCoefficientFor(grads, maxNorm, total);
   // ×1 changes no value (not NaN, −0 or inf), so the write pass is skipped.
   if (coef !== 1 && grads.length > 0) activeBackend().scale(grads, coef);
 }
 
 function clipNorm(
-  grads: GradArray[],
+  grads: KernelArray[],
   maxNorm: number,
   p: number,
   errorIfNonfinite: boolean,
@@ -64,7 +71,7 @@ function clipNorm(
   return total;
 }
 
-function clipValue(grads: GradArray[], clipValue: number): void {
+function clipValue(grads: KernelArray[], clipValue: number): void {
   // torch clamps min first, then max: with a negative clip_value every element becomes clip_value.
   if (grads.length > 0) activeBackend().clamp(grads, -clipValue, clipValue);
 }
@@ -86,14 +93,14 @@ export function clip_grad_norm_(
   const p = checkNormType(norm_type, 'norm_type');
   const strict = checkBoolean(error_if_nonfinite, 'error_if_nonfinite');
   checkForeach(foreach);
-  return clipNorm(gradientsOf(parameters, 'parameters'), maxNorm, p, strict);
+  return clipNorm(gradientsOf(parameters, 'parameters', false, true), maxNorm, p, strict);
 }
 
 /** Clamps every gradient element to [-clip_value, clip_value] in place (torch.nn.utils.clip_grad_value_). */
 export function clip_grad_value_(parameters: Parameters, clip_value: number, foreach: boolean | null = null): void {
   const c = checkNotNaN(clip_value, 'clip_value');
   checkForeach(foreach);
-  clipValue(gradientsOf(parameters, 'parameters'), c);
+  clipValue(gradientsOf(parameters, 'parameters', false, true), c);
 }
 
 /** The total `norm_type`-norm of the tensors, as clip_grad_norm_ computes it (torch.nn.utils.get_total_norm). */
@@ -106,7 +113,7 @@ export function get_total_norm(
   const p = checkNormType(norm_type, 'norm_type');
   const strict = checkBoolean(error_if_nonfinite, 'error_if_nonfinite');
   checkForeach(foreach);
-  const grads = gradientsOf(tensors, 'tensors');
+  const grads = gradientsOf(tensors, 'tensors', false, true);
   return grads.length === 0 ? 0 : normOf(grads, p, strict);
 }
 
@@ -120,7 +127,7 @@ export function clip_grads_with_norm_(
   const maxNorm = checkNonNegative(max_norm, 'max_norm');
   const total = checkTotalNorm(total_norm, 'total_norm');
   checkForeach(foreach);
-  scaleBy(gradientsOf(parameters, 'parameters'), maxNorm, total);
+  scaleBy(gradientsOf(parameters, 'parameters', false, true), maxNorm, total);
 }
 
 /** torch's import path: `nn.utils.clip_grad_norm_(...)`. */
@@ -134,7 +141,14 @@ export const nn = {
 export function clipGradNorm(parameters: Parameters, maxNorm: number, options?: NormOptions): number {
   const max = checkNonNegative(maxNorm, 'maxNorm');
   const { p, errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
-  return clipNorm(gradientsOf(parameters, 'parameters'), max, p, errorIfNonfinite, perTensorNorms, skipNonfinite);
+  return clipNorm(
+    gradientsOf(parameters, 'parameters', false, true),
+    max,
+    p,
+    errorIfNonfinite,
+    perTensorNorms,
+    skipNonfinite,
+  );
 }
 
 /**
@@ -144,14 +158,14 @@ export function clipGradNorm(parameters: Parameters, maxNorm: number, options?: 
  */
 export function clipGradValue(parameters: Parameters, clipValue: number | ValueBounds): void {
   const [lo, hi] = valueBounds(clipValue, 'clipValue');
-  const grads = gradientsOf(parameters, 'parameters');
+  const grads = gradientsOf(parameters, 'parameters', false, true);
   if (grads.length > 0) activeBackend().clamp(grads, lo, hi);
 }
 
 /** The total norm of the gradients (default: 2-norm). */
 export function getTotalNorm(tensors: Parameters, options?: NormOptions): number {
   const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
-  const grads = gradientsOf(tensors, 'tensors');
+  const grads = gradientsOf(tensors, 'tensors', false, true);
   return grads.length === 0 ? 0 : normOf(grads, p, errorIfNonfinite, perTensorNorms);
 }
 
@@ -162,7 +176,7 @@ export function getTotalNorm(tensors: Parameters, options?: NormOptions): number
  */
 export function getNorms(tensors: Parameters, options?: NormOptions): { total: number; perTensor: Float64Array } {
   const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
-  const grads = gradientsOf(tensors, 'tensors');
+  const grads = gradientsOf(tensors, 'tensors', false, true);
   const perTensor = perTensorNorms ?? new Float64Array(grads.length);
   const total = grads.length === 0 ? 0 : normOf(grads, p, errorIfNonfinite, perTensor, perTensorNorms === undefined);
   return { total, perTensor };
@@ -184,7 +198,7 @@ async function normsAsync(
   wantPerTensor: boolean,
 ): Promise<{ total: number; perTensor: Float64Array | undefined }> {
   const { p, errorIfNonfinite, perTensorNorms } = normOptions(options);
-  const grads = gradientsOf(tensors, 'tensors', true);
+  const grads = gradientsOf(tensors, 'tensors', true, true);
   checkPerTensorOut(perTensorNorms, grads.length);
   const perTensor = wantPerTensor || perTensorNorms ? new Float64Array(grads.length) : undefined;
   if (grads.length === 0) return { total: 0, perTensor: perTensorNorms ?? perTensor };
@@ -198,11 +212,18 @@ async function normsAsync(
 export function clipGradsWithNorm(parameters: Parameters, maxNorm: number, totalNorm_: number): void {
   const max = checkNonNegative(maxNorm, 'maxNorm');
   const total = checkTotalNorm(totalNorm_, 'totalNorm');
-  scaleBy(gradientsOf(parameters, 'parameters'), max, total);
+  scaleBy(gradientsOf(parameters, 'parameters', false, true), max, total);
 }
 
 /** The coefficients of clipGradNormPerTensor from the per-tensor norms; throws (before any write) for 'throw'. */
-function perTensorNormCoefs(norms: Float64Array, max: number, p: number, strict: boolean, skip: boolean): Float64Array {
+function perTensorNormCoefs(
+  grads: readonly KernelArray[],
+  norms: Float64Array,
+  max: number,
+  p: number,
+  strict: boolean,
+  skip: boolean,
+): Float64Array {
   const coefs = new Float64Array(norms.length);
   for (let i = 0; i < norms.length; i++) {
     const n = norms[i];
@@ -213,14 +234,15 @@ function perTensorNormCoefs(norms: Float64Array, max: number, p: number, strict:
         continue;
       }
     }
-    coefs[i] = clipCoefficient(max, n);
+    const half = halfDtypeOf(grads[i]);
+    coefs[i] = half ? halfClipCoefficient(max, n, half) : clipCoefficient(max, n);
   }
   return coefs;
 }
 
 /** Turns the 2-norms into RMS values in place and returns clipGradRmsPerTensor's coefficients. */
 function perTensorRmsCoefs(
-  grads: GradArray[],
+  grads: KernelArray[],
   rms: Float64Array,
   threshold: number,
   strict: boolean,
@@ -257,7 +279,7 @@ function rmsOptions(options: unknown): ReturnType<typeof normOptions> {
 }
 
 /** User code may have run while an async norm was computed: scale exactly what was measured, or nothing. */
-export function checkLengthsUnchanged(grads: GradArray[], lengths: number[], fn: string): void {
+export function checkLengthsUnchanged(grads: KernelArray[], lengths: number[], fn: string): void {
   grads.forEach((g, i) => {
     if (lengthOf(g) !== lengths[i]) {
       throw new TypeError(
@@ -278,12 +300,12 @@ export function checkLengthsUnchanged(grads: GradArray[], lengths: number[], fn:
 export function clipGradNormPerTensor(parameters: Parameters, maxNorm: number, options?: NormOptions): Float64Array {
   const max = checkNonNegative(maxNorm, 'maxNorm');
   const { p, errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
-  const grads = gradientsOf(parameters, 'parameters');
+  const grads = gradientsOf(parameters, 'parameters', false, true);
   checkPerTensorOut(perTensorNorms, grads.length);
   const norms = new Float64Array(grads.length);
   if (grads.length === 0) return perTensorNorms ?? norms;
   totalNorm(grads, p, activeBackend(), norms);
-  activeBackend().scaleEach(grads, perTensorNormCoefs(norms, max, p, errorIfNonfinite, skipNonfinite));
+  activeBackend().scaleEach(grads, perTensorNormCoefs(grads, norms, max, p, errorIfNonfinite, skipNonfinite));
   if (perTensorNorms) perTensorNorms.set(norms);
   return perTensorNorms ?? norms;
 }
@@ -296,7 +318,7 @@ export async function clipGradNormPerTensorAsync(
 ): Promise<Float64Array> {
   const max = checkNonNegative(maxNorm, 'maxNorm');
   const { p, errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
-  const grads = gradientsOf(parameters, 'parameters', true);
+  const grads = gradientsOf(parameters, 'parameters', true, true);
   checkPerTensorOut(perTensorNorms, grads.length);
   const norms = new Float64Array(grads.length);
   if (grads.length === 0) return perTensorNorms ?? norms;
@@ -304,7 +326,7 @@ export async function clipGradNormPerTensorAsync(
   const backend = activeBackend();
   await totalNormAsync(grads, p, backend, norms);
   checkLengthsUnchanged(grads, lengths, 'clipGradNormPerTensorAsync');
-  const coefs = perTensorNormCoefs(norms, max, p, errorIfNonfinite, skipNonfinite);
+  const coefs = perTensorNormCoefs(grads, norms, max, p, errorIfNonfinite, skipNonfinite);
   if (backend.scaleEachAsync) await backend.scaleEachAsync(grads, coefs);
   else backend.scaleEach(grads, coefs);
   if (perTensorNorms) perTensorNorms.set(norms);
@@ -325,7 +347,7 @@ export function clipGradRmsPerTensor(
 ): Float64Array {
   const t = checkNonNegative(threshold, 'threshold');
   const { errorIfNonfinite, skipNonfinite, perTensorNorms } = rmsOptions(options);
-  const grads = gradientsOf(parameters, 'parameters');
+  const grads = gradientsOf(parameters, 'parameters', false, true);
   checkPerTensorOut(perTensorNorms, grads.length);
   const rms = new Float64Array(grads.length);
   if (grads.length === 0) return perTensorNorms ?? rms;
@@ -343,7 +365,7 @@ export async function clipGradRmsPerTensorAsync(
 ): Promise<Float64Array> {
   const t = checkNonNegative(threshold, 'threshold');
   const { errorIfNonfinite, skipNonfinite, perTensorNorms } = rmsOptions(options);
-  const grads = gradientsOf(parameters, 'parameters', true);
+  const grads = gradientsOf(parameters, 'parameters', true, true);
   checkPerTensorOut(perTensorNorms, grads.length);
   const rms = new Float64Array(grads.length);
   if (grads.length === 0) return perTensorNorms ?? rms;
@@ -373,7 +395,7 @@ export async function clipGradNormAsync(
 ): Promise<number> {
   const max = checkNonNegative(maxNorm, 'maxNorm');
   const { p, errorIfNonfinite, skipNonfinite, perTensorNorms } = normOptions(options);
-  const grads = gradientsOf(parameters, 'parameters', true);
+  const grads = gradientsOf(parameters, 'parameters', true, true);
   checkPerTensorOut(perTensorNorms, grads.length);
   if (grads.length === 0) return 0;
   const lengths = grads.map(lengthOf);
@@ -381,7 +403,7 @@ export async function clipGradNormAsync(
   const perTensor = perTensorNorms ? new Float64Array(grads.length) : undefined;
   const total = await totalNormAsync(grads, p, backend, perTensor);
   if (errorIfNonfinite && !Number.isFinite(total)) throw new NonFiniteNormError(p, total);
-  const coef = clipCoefficient(max, total);
+  const coef = clipCoefficientFor(grads, max, total);
   checkLengthsUnchanged(grads, lengths, 'clipGradNormAsync');
   if (perTensorNorms && perTensor) perTensorNorms.set(perTensor);
   if (skipNonfinite && !Number.isFinite(total)) return total; // onNonFinite: 'skip' writes nothing
@@ -400,7 +422,7 @@ export async function getTotalNormAsync(tensors: Parameters, options?: NormOptio
 /** clipGradValue as a Promise (a number or { min, max }); on the native backend the clamping runs off the JS thread. */
 export async function clipGradValueAsync(parameters: Parameters, clipValue: number | ValueBounds): Promise<void> {
   const [lo, hi] = valueBounds(clipValue, 'clipValue');
-  const grads = gradientsOf(parameters, 'parameters', true);
+  const grads = gradientsOf(parameters, 'parameters', true, true);
   if (grads.length === 0) return;
   const backend = activeBackend();
   if (backend.clampAsync) await backend.clampAsync(grads, lo, hi);

@@ -56,6 +56,12 @@ export function isGradArray(value: unknown): value is GradArray {
   return tag === 'Float32Array' || tag === 'Float64Array';
 }
 
+/** The 16-bit dtype of a kernel array: a Uint16Array holds float16 bits, an Int16Array bfloat16 bits (src/half.ts). */
+export function halfDtypeOf(a: ArrayBufferView): 'float16' | 'bfloat16' | undefined {
+  const tag = tagOf(a);
+  return tag === 'Uint16Array' ? 'float16' : tag === 'Int16Array' ? 'bfloat16' : undefined;
+}
+
 /** Whether a grad array (already brand-checked) holds float32. */
 export function isF32(a: GradArray): boolean {
   return tagOf(a) === 'Float32Array';

@@ -1,11 +1,12 @@
-import { type Backend, type GradArray, ReduceOp } from './backends/backend.js';
+import { type Backend, type KernelArray, ReduceOp } from './backends/backend.js';
 import { canonicalizeNaNs } from './backends/js.js';
-import { lengthOf } from './intrinsics.js';
+import { type HalfDtype, roundTo } from './half.js';
+import { halfDtypeOf, lengthOf } from './intrinsics.js';
 import { pow2, powPos } from './pow.js';
 
 /** One backend reduction the norm computation needs; the driver answers with its partials. */
 export interface ReduceRequest {
-  arrays: readonly GradArray[];
+  arrays: readonly KernelArray[];
   op: ReduceOp;
   p: number;
   scales: Float64Array | null;
@@ -53,7 +54,7 @@ function maxWithNaN(values: Float64Array): number {
  * from min |x| for p < 0, where the smallest elements dominate), and its partial
  * is carried as S·2^(p·e). The combination is done here, once, for every backend.
  */
-function* powerNorm(arrays: readonly GradArray[], p: number, perTensor?: Float64Array): NormPlan {
+function* powerNorm(arrays: readonly KernelArray[], p: number, perTensor?: Float64Array): NormPlan {
   const n = arrays.length;
   const op = sumOpFor(p);
   const partials = yield { arrays, op, p, scales: null };
@@ -144,7 +145,7 @@ function* powerNorm(arrays: readonly GradArray[], p: number, perTensor?: Float64
  * The total norm; with `perTensor` (arrays.length long), also each tensor's own norm from the same
  * reductions — bit for bit what the plan gives for a list of that one tensor.
  */
-export function* totalNormPlan(arrays: readonly GradArray[], p: number, perTensor?: Float64Array): NormPlan {
+export function* totalNormPlan(arrays: readonly KernelArray[], p: number, perTensor?: Float64Array): NormPlan {
   if (arrays.length === 0) return 0;
   if (p === Number.POSITIVE_INFINITY) {
     const out = yield { arrays, op: ReduceOp.MaxAbs, p, scales: null };
@@ -208,19 +209,67 @@ function canonicalAll(values: Float64Array | undefined): void {
   }
 }
 
-export function totalNorm(arrays: readonly GradArray[], p: number, backend: Backend, perTensor?: Float64Array): number {
+export function totalNorm(
+  arrays: readonly KernelArray[],
+  p: number,
+  backend: Backend,
+  perTensor?: Float64Array,
+): number {
   const plan = totalNormPlan(arrays, p, perTensor);
   let step = plan.next();
   while (!step.done) step = plan.next(answer(step.value, backend));
   // A per-tensor norm is NaN only if the total is (a NaN partial makes every combination NaN), so
   // the scan for NaNs to canonicalize runs only then: lists of many small tensors notice it.
   if (step.value !== step.value) canonicalAll(perTensor);
-  return canonical(step.value);
+  return inDtype(arrays, canonical(step.value), perTensor);
+}
+
+/** The 16-bit dtype every array of a list has, if they all have the same one (torch then rounds the norm to it). */
+export function commonHalfDtype(arrays: readonly KernelArray[]): HalfDtype | undefined {
+  if (arrays.length === 0) return undefined;
+  const first = halfDtypeOf(arrays[0]);
+  if (!first) return undefined;
+  for (let i = 1; i < arrays.length; i++) if (halfDtypeOf(arrays[i]) !== first) return undefined;
+  return first;
+}
+
+/**
+ * torch 2.11's rule for 16-bit gradients: a norm is a tensor of the gradients' dtype. Each 16-bit
+ * tensor's own norm is rounded to its dtype, and the total to the list's dtype when every gradient has
+ * the same 16-bit one (gradclip computes both exactly in double first, then rounds once). Lists with a
+ * float32/float64 gradient keep the double total, as gradclip always does.
+ */
+function inDtype(arrays: readonly KernelArray[], total: number, perTensor?: Float64Array): number {
+  if (perTensor) {
+    for (let i = 0; i < arrays.length; i++) {
+      const d = halfDtypeOf(arrays[i]);
+      if (d && perTensor[i] === perTensor[i]) perTensor[i] = roundTo(perTensor[i], d); // (NaN stays canonical)
+    }
+  }
+  const d = commonHalfDtype(arrays);
+  return d ? roundTo(total, d) : total;
+}
+
+/**
+ * torch's clip coefficient for a norm of a 16-bit dtype, op by op as torch 2.11 evaluates
+ * `clamp(max_norm / (total_norm + 1e-6), max=1)` on a 0-dim tensor of that dtype: each operation in
+ * float32, rounded to the dtype (`max_norm / t` is `t.reciprocal() * max_norm` in torch).
+ */
+export function halfClipCoefficient(maxNorm: number, total: number, dtype: HalfDtype): number {
+  const denom = roundTo(Math.fround(Math.fround(total) + Math.fround(1e-6)), dtype);
+  const recip = roundTo(Math.fround(1 / denom), dtype);
+  return Math.min(roundTo(Math.fround(recip * Math.fround(maxNorm)), dtype), 1);
+}
+
+/** The clip coefficient for a list: torch's 16-bit arithmetic when all its gradients share a 16-bit dtype, else double. */
+export function clipCoefficientFor(arrays: readonly KernelArray[], maxNorm: number, total: number): number {
+  const d = commonHalfDtype(arrays);
+  return d ? halfClipCoefficient(maxNorm, total, d) : clipCoefficient(maxNorm, total);
 }
 
 /** totalNorm with the reductions run off the JS thread where the backend can. */
 export async function totalNormAsync(
-  arrays: readonly GradArray[],
+  arrays: readonly KernelArray[],
   p: number,
   backend: Backend,
   perTensor?: Float64Array,
@@ -239,7 +288,7 @@ export async function totalNormAsync(
     step = plan.next(out);
   }
   if (step.value !== step.value) canonicalAll(perTensor);
-  return canonical(step.value);
+  return inDtype(arrays, canonical(step.value), perTensor);
 }
 
 /** A float as Python's repr prints it: 2.0, 0.5, inf, 1e-07, 1e+16. */

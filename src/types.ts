@@ -1,17 +1,31 @@
 import type { BackendName, GradArray } from './backends/backend.js';
+import type { HalfGradient } from './half.js';
 
 export type { BackendName, GradArray };
+
+/** A runtime's `Float16Array` (Chromium, Firefox, Deno, newer Node; not Node 20), typed structurally. */
+export type Float16ArrayLike = ArrayBufferView & { readonly [Symbol.toStringTag]: 'Float16Array' };
+
+/**
+ * A 16-bit gradient: a `Float16Array`, or raw bits wrapped by `float16(u16)` / `bfloat16(u16)`. Accepted
+ * by the clip and norm functions (and AutoClip/ZClip); `agc` and `optim.*` take float32/float64 only.
+ */
+export type HalfGradientLike = Float16ArrayLike | HalfGradient;
 
 /**
  * Anything with a `grad` property, like a torch Parameter. `null`/`undefined` grads are skipped
  * (an object must still have the property: `{}` is refused at run time, so a misspelt key is caught).
  */
 export interface ParameterLike {
-  grad?: GradArray | null;
+  grad?: GradArray | HalfGradientLike | null;
 }
 
 /** One gradient array, one parameter-like, or any iterable of them (read exactly once). */
-export type Parameters = GradArray | ParameterLike | Iterable<GradArray | ParameterLike | null | undefined>;
+export type Parameters =
+  | GradArray
+  | HalfGradientLike
+  | ParameterLike
+  | Iterable<GradArray | HalfGradientLike | ParameterLike | null | undefined>;
 
 /** A p-norm order: any number, or the strings torch accepts for ±infinity. */
 export type NormType = number | 'inf' | '-inf' | 'Infinity' | '-Infinity';

@@ -46,6 +46,15 @@ struct Avx512 {
   static constexpr std::size_t W = 8;
   // Four blocks read at once: 16 of the 32 zmm registers hold the accumulators.
   static constexpr std::size_t Streams = 4;
+  // 16-bit loads: float16 through F16C, bfloat16 by a shift into the upper half of a float32.
+  static constexpr bool kHalfLoads = true;
+  static __m512d LoadWideF16(const std::uint16_t* p) {
+    return _mm512_cvtps_pd(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
+  static __m512d LoadWideBF16(const std::uint16_t* p) {
+    const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+  }
   using D = __m512d;
   static D LoadWide(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
   static D LoadWide(const double* p) { return _mm512_loadu_pd(p); }

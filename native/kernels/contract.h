@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "half.h"
+
 namespace gradclip {
 
 // The reduction order: blocks of kBlock elements, element i of a block in lane i mod kLanes,
@@ -84,6 +86,16 @@ struct KernelTable {
   // written; a NaN product is stored canonical.
   void (*scale_cols_f32)(float* x, std::size_t rows, std::size_t cols, const double* coefs);
   void (*scale_cols_f64)(double* x, std::size_t rows, std::size_t cols, const double* coefs);
+  // 16-bit tensors (float16 / bfloat16 bits, h says which): the same block order and lanes as the
+  // float kernels over the exactly decoded values; scale multiplies by c (a value of the dtype) in
+  // float32 (exact) and rounds once; clamp compares values and stores lo_bits / hi_bits; NaN kept.
+  void (*block_sums_half)(const std::uint16_t* x, std::size_t n, Op op, double scale, Half h, double* out);
+  double (*block_sum_pow_half)(const std::uint16_t* x, std::size_t n, double p, double scale, Half h);
+  double (*extreme_abs_half)(const std::uint16_t* x, std::size_t n, bool is_max, Half h);
+  std::uint64_t (*count_nonzero_half)(const std::uint16_t* x, std::size_t n);
+  void (*scale_half)(std::uint16_t* x, std::size_t n, float c, Half h);
+  void (*clamp_half)(std::uint16_t* x, std::size_t n, double lo, double hi, std::uint16_t lo_bits, std::uint16_t hi_bits,
+                     Half h);
   // The optimizer step over n elements of one tensor, in torch 1.13's single-tensor op order, each
   // operation rounded to the dtype (no FMA), every stored NaN canonical (SPEC §8). SGD: buf is null
   // without momentum, `first` = no buffer yet (it becomes the gradient). Adam: vmax null without

@@ -27,6 +27,7 @@ struct ScalarOps {
 struct Scalar {
   static constexpr std::size_t W = 1;
   static constexpr std::size_t Streams = 1;
+  static constexpr bool kHalfLoads = false;  // 16-bit values decoded one by one
   using D = double;
   static D LoadWide(const float* p) { return *p; }
   static D LoadWide(const double* p) { return *p; }

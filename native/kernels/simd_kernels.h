@@ -26,12 +26,27 @@ namespace simd {
 // built for another instruction set (slower, or an illegal instruction on an older CPU).
 namespace {
 
+// W elements widened to doubles: float/double through V::LoadWide; 16-bit bits (K = F16 / BF16) through
+// V's own half loads where it has them (F16C, shifts), else decoded one by one (exact either way).
+template <class V, Half K, class T>
+inline typename V::D load_any(const T* p) {
+  if constexpr (K == Half::None) {
+    return V::LoadWide(p);
+  } else if constexpr (V::kHalfLoads) {
+    return K == Half::F16 ? V::LoadWideF16(p) : V::LoadWideBF16(p);
+  } else {
+    alignas(64) double t[V::W];
+    for (std::size_t k = 0; k < V::W; ++k) t[k] = half_to_float<K>(p[k]);
+    return V::LoadWide(static_cast<const double*>(t));
+  }
+}
+
 // One chunk of kLanes elements of a block, added to its N = kLanes / W accumulators.
-template <class V, bool Squares, bool Scaled, class T>
+template <class V, bool Squares, bool Scaled, class T, Half K = Half::None>
 inline void add_chunk(typename V::D* acc, const T* x, typename V::D sv) {
   constexpr std::size_t N = kLanes / V::W;  // accumulator k holds lanes [k·W, k·W+W)
   for (std::size_t k = 0; k < N; ++k) {
-    typename V::D v = V::LoadWide(x + k * V::W);
+    typename V::D v = load_any<V, K>(x + k * V::W);
     if (Scaled) v = V::Mul(v, sv);
     // Square, then add: two roundings for f64 (the files are built with -ffp-contract=off).
     acc[k] = V::Add(acc[k], Squares ? V::Mul(v, v) : V::Abs(v));
@@ -50,19 +65,19 @@ inline double lane_tree(typename V::D* acc) {
   return V::Horizontal(acc[0]);
 }
 
-template <class V, bool Squares, bool Scaled, class T>
+template <class V, bool Squares, bool Scaled, class T, Half K = Half::None>
 double block_sum(const T* x, std::size_t n, double s) {
   typename V::D acc[kLanes / V::W];
   for (auto& a : acc) a = V::Zero();
   const typename V::D sv = V::Set1(s);
   std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) add_chunk<V, Squares, Scaled>(acc, x + i, sv);
+  for (; i + kLanes <= n; i += kLanes) add_chunk<V, Squares, Scaled, T, K>(acc, x + i, sv);
   if (i < n) {
     // The tail, zero-padded into one more chunk: lane sums are >= +0 and adding +0 is exact,
-    // so this is the same as adding each tail element to its lane.
+    // so this is the same as adding each tail element to its lane (16-bit bits 0 are +0 too).
     alignas(64) T pad[kLanes] = {};
     for (std::size_t j = 0; i + j < n; ++j) pad[j] = x[i + j];
-    add_chunk<V, Squares, Scaled>(acc, pad, sv);
+    add_chunk<V, Squares, Scaled, T, K>(acc, pad, sv);
   }
   return lane_tree<V>(acc);
 }
@@ -71,7 +86,7 @@ double block_sum(const T* x, std::size_t n, double s) {
 // the contract's bits, are those of block_sum), the loop just reads S streams concurrently. One
 // stream leaves the core waiting on memory (issue 10: on the AVX-512 machine four streams read
 // 64M floats ~10 % faster than one); S is V::Streams, as many as the registers hold without spilling.
-template <class V, bool Squares, bool Scaled, class T>
+template <class V, bool Squares, bool Scaled, class T, Half K = Half::None>
 void block_sums_streams(const T* x, double s, double* out) {
   constexpr std::size_t S = V::Streams;
   typename V::D acc[S][kLanes / V::W];
@@ -79,36 +94,42 @@ void block_sums_streams(const T* x, double s, double* out) {
     for (auto& a : block) a = V::Zero();
   const typename V::D sv = V::Set1(s);
   for (std::size_t i = 0; i < kBlock; i += kLanes) {
-    for (std::size_t b = 0; b < S; ++b) add_chunk<V, Squares, Scaled>(acc[b], x + b * kBlock + i, sv);
+    for (std::size_t b = 0; b < S; ++b) add_chunk<V, Squares, Scaled, T, K>(acc[b], x + b * kBlock + i, sv);
   }
   for (std::size_t b = 0; b < S; ++b) out[b] = lane_tree<V>(acc[b]);
 }
 
 // out[j] = the result of block j of x[0, n): blocks of kBlock elements, the last one possibly shorter.
-template <class V, bool Squares, bool Scaled, class T>
+template <class V, bool Squares, bool Scaled, class T, Half K = Half::None>
 void block_sums(const T* x, std::size_t n, double s, double* out) {
   std::size_t b = 0;
   if constexpr (V::Streams > 1) {
     for (; (b + V::Streams) * kBlock <= n; b += V::Streams)
-      block_sums_streams<V, Squares, Scaled>(x + b * kBlock, s, out + b);
+      block_sums_streams<V, Squares, Scaled, T, K>(x + b * kBlock, s, out + b);
   }
   for (; b * kBlock < n; ++b) {
     const std::size_t len = n - b * kBlock < kBlock ? n - b * kBlock : kBlock;
-    out[b] = block_sum<V, Squares, Scaled>(x + b * kBlock, len, s);
+    out[b] = block_sum<V, Squares, Scaled, T, K>(x + b * kBlock, len, s);
   }
 }
 
-template <class V, class T>
+template <class V, class T, Half K = Half::None>
 void block_sums_dispatch(const T* x, std::size_t n, Op op, double s, double* out) {
   const bool squares = op == Op::SumSquares;
   if (s == 1.0) {
-    if (squares) block_sums<V, true, false>(x, n, s, out);
-    else block_sums<V, false, false>(x, n, s, out);
+    if (squares) block_sums<V, true, false, T, K>(x, n, s, out);
+    else block_sums<V, false, false, T, K>(x, n, s, out);
   } else if (squares) {
-    block_sums<V, true, true>(x, n, s, out);
+    block_sums<V, true, true, T, K>(x, n, s, out);
   } else {
-    block_sums<V, false, true>(x, n, s, out);
+    block_sums<V, false, true, T, K>(x, n, s, out);
   }
+}
+
+template <class V>
+void block_sums_half(const std::uint16_t* x, std::size_t n, Op op, double s, Half h, double* out) {
+  if (h == Half::F16) block_sums_dispatch<V, std::uint16_t, Half::F16>(x, n, op, s, out);
+  else block_sums_dispatch<V, std::uint16_t, Half::BF16>(x, n, op, s, out);
 }
 
 // Σ|x·s|^p: 32 values at a time through pow_pos_batch (vectorized with this file's ISA flags), each
@@ -126,6 +147,70 @@ double block_sum_pow(const T* x, std::size_t n, double p, double s) {
   }
   for (std::size_t k = 0; i + k < n; ++k) lanes[k] += pow_pos(std::fabs(static_cast<double>(x[i + k]) * s), p);
   return combine_lanes(lanes);
+}
+
+// Σ|x·s|^p over 16-bit values: block_sum_pow's lanes and batches over the decoded values.
+template <Half K>
+double block_sum_pow_half_k(const std::uint16_t* x, std::size_t n, double p, double s) {
+  alignas(64) double lanes[kLanes] = {};
+  alignas(64) double v[kLanes];
+  alignas(64) double r[kLanes];
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < kLanes; ++k) v[k] = std::fabs(static_cast<double>(half_to_float<K>(x[i + k])) * s);
+    pow_pos_batch<kLanes>(v, r, p);
+    for (std::size_t k = 0; k < kLanes; ++k) lanes[k] += r[k];
+  }
+  for (std::size_t k = 0; i + k < n; ++k) lanes[k] += pow_pos(std::fabs(static_cast<double>(half_to_float<K>(x[i + k])) * s), p);
+  return combine_lanes(lanes);
+}
+
+inline double block_sum_pow_half(const std::uint16_t* x, std::size_t n, double p, double s, Half h) {
+  return h == Half::F16 ? block_sum_pow_half_k<Half::F16>(x, n, p, s) : block_sum_pow_half_k<Half::BF16>(x, n, p, s);
+}
+
+// |x| of a 16-bit value orders as its bits & 0x7fff (above the infinity's bits: NaN): plain integer
+// loops the compiler vectorizes.
+inline double extreme_abs_half(const std::uint16_t* x, std::size_t n, bool is_max, Half h) {
+  const std::uint16_t inf = h == Half::F16 ? 0x7c00 : 0x7f80;
+  std::uint16_t m = is_max ? 0 : inf, top = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint16_t a = x[i] & 0x7fff;
+    top = a > top ? a : top;
+    if (is_max) m = a > m ? a : m;
+    else m = a < m ? a : m;
+  }
+  if (top > inf) return NAN;
+  return static_cast<double>(decode_half(m, h));
+}
+
+inline std::uint64_t count_nonzero_half(const std::uint16_t* x, std::size_t n) {
+  std::uint64_t c = 0;
+  for (std::size_t i = 0; i < n; ++i) c += (x[i] & 0x7fff) != 0;
+  return c;
+}
+
+template <Half K>
+void scale_half_k(std::uint16_t* x, std::size_t n, float c) {
+  for (std::size_t i = 0; i < n; ++i) x[i] = float_to_half<K>(half_to_float<K>(x[i]) * c);
+}
+
+inline void scale_half(std::uint16_t* x, std::size_t n, float c, Half h) {
+  if (h == Half::F16) scale_half_k<Half::F16>(x, n, c);
+  else scale_half_k<Half::BF16>(x, n, c);
+}
+
+inline void clamp_half(std::uint16_t* x, std::size_t n, double lo, double hi, std::uint16_t lo_bits,
+                       std::uint16_t hi_bits, Half h) {
+  const float l = static_cast<float>(lo), u = static_cast<float>(hi);  // values of the dtype: exact
+  for (std::size_t i = 0; i < n; ++i) {
+    float v = decode_half(x[i], h);
+    if (v < l) {
+      x[i] = lo_bits;
+      v = l;
+    }
+    if (v > u) x[i] = hi_bits;
+  }
 }
 
 // Order-free extremes of |x|: SIMD max/min drop NaN, so NaN is tracked in a separate mask.
@@ -419,6 +504,12 @@ KernelTable make_table(const char* isa) {
   t.col_sum_squares_f64 = &col_sum_squares<double>;
   t.scale_cols_f32 = &scale_cols<float>;
   t.scale_cols_f64 = &scale_cols<double>;
+  t.block_sums_half = &block_sums_half<V>;
+  t.block_sum_pow_half = &block_sum_pow_half;
+  t.extreme_abs_half = &extreme_abs_half;
+  t.count_nonzero_half = &count_nonzero_half;
+  t.scale_half = &scale_half;
+  t.clamp_half = &clamp_half;
   t.sgd_f32 = &sgd<float>;
   t.sgd_f64 = &sgd<double>;
   t.adam_f32 = &adam<float>;

@@ -5,6 +5,11 @@
  */
 
 export type GradArray = Float32Array | Float64Array;
+/**
+ * What the norm, scale and clamp kernels take: float32/float64 arrays, and 16-bit gradients as their
+ * bits — float16 in a Uint16Array, bfloat16 in an Int16Array — in views the facade makes (src/half.ts).
+ */
+export type KernelArray = GradArray | Uint16Array | Int16Array;
 
 export type BackendName = 'native' | 'wasm' | 'js';
 
@@ -79,16 +84,16 @@ export interface Backend {
    * power of two per array that multiplies each element before it is reduced (the
    * overflow/underflow recompute of SPEC §6); only the Sum* ops read it.
    */
-  reduce(arrays: readonly GradArray[], op: ReduceOp, p: number, scales: Float64Array | null, out: Float64Array): void;
+  reduce(arrays: readonly KernelArray[], op: ReduceOp, p: number, scales: Float64Array | null, out: Float64Array): void;
   /** x ← x·coef, with coef rounded once to each array's dtype (f32 products correctly rounded). */
-  scale(arrays: readonly GradArray[], coef: number): void;
+  scale(arrays: readonly KernelArray[], coef: number): void;
   /**
    * arrays[i] ← arrays[i]·coefs[i], each coefficient rounded once to its array's dtype (as scale);
    * an array whose coefficient is exactly 1 is not written. For per-tensor clipping.
    */
-  scaleEach(arrays: readonly GradArray[], coefs: Float64Array): void;
+  scaleEach(arrays: readonly KernelArray[], coefs: Float64Array): void;
   /** x ← min(max(x, lo), hi) with lo/hi rounded to each array's dtype; NaN stays NaN. */
-  clamp(arrays: readonly GradArray[], lo: number, hi: number): void;
+  clamp(arrays: readonly KernelArray[], lo: number, hi: number): void;
   /**
    * Column sums of squares of `a` read as a row-major [rows, columns] matrix (columns divides its
    * length): out[c] = Σ_r (x[r·columns + c]·s)², each column's terms added in row order (r = 0, 1,
@@ -110,14 +115,14 @@ export interface Backend {
   step(kind: StepKind, arrays: readonly GradArray[], hyper: Float64Array, perTensor: Float64Array): void;
   /** The same operations off the JS thread, where the backend can; the facade awaits them. */
   reduceAsync?(
-    arrays: readonly GradArray[],
+    arrays: readonly KernelArray[],
     op: ReduceOp,
     p: number,
     scales: Float64Array | null,
     out: Float64Array,
   ): Promise<void>;
-  scaleAsync?(arrays: readonly GradArray[], coef: number): Promise<void>;
-  scaleEachAsync?(arrays: readonly GradArray[], coefs: Float64Array): Promise<void>;
+  scaleAsync?(arrays: readonly KernelArray[], coef: number): Promise<void>;
+  scaleEachAsync?(arrays: readonly KernelArray[], coefs: Float64Array): Promise<void>;
   /** Memory for a GradientBuffer that this backend can work on in place (wasm); others use a plain ArrayBuffer. */
   allocate?(bytes: number, spare?: number): { buffer: ArrayBuffer; offset: number };
   /**
@@ -129,7 +134,7 @@ export interface Backend {
   /** With allocate: the arenas (wasm memories) made, the bytes handed out, the largest one allocation. */
   arenaStats?(): { arenas: number; bytes: number; largest: number };
   stepAsync?(kind: StepKind, arrays: readonly GradArray[], hyper: Float64Array, perTensor: Float64Array): Promise<void>;
-  clampAsync?(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
+  clampAsync?(arrays: readonly KernelArray[], lo: number, hi: number): Promise<void>;
 }
 
 /**

@@ -1,10 +1,21 @@
-import { bufferOf, byteOffsetOf, isF32, lengthOf } from '../intrinsics.js';
+import {
+  BF16_NAN,
+  bf16Values,
+  encodeDouble,
+  encodeF32,
+  F16_NAN,
+  f16Values,
+  type HalfBits,
+  type HalfDtype,
+} from '../half.js';
+import { bufferOf, byteOffsetOf, halfDtypeOf, isF32, lengthOf } from '../intrinsics.js';
 import { powPos } from '../pow.js';
 import {
   type Backend,
   BLOCK,
   type GradArray,
   StepHyper as H,
+  type KernelArray,
   LANES,
   ReduceOp,
   StepKind,
@@ -106,7 +117,89 @@ function countNonzero(a: GradArray): number {
   return c;
 }
 
-export function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): number {
+// ---- 16-bit gradients: the same loops over the decoded values (decoding is exact, one table load) -----
+
+function halfSum(bits: HalfBits, vals: Float32Array, op: ReduceOp, p: number, s: number): number {
+  const n = lengthOf(bits);
+  let partial = 0;
+  for (let start = 0; start < n; start += BLOCK) {
+    const end = Math.min(n, start + BLOCK);
+    lanes.fill(0);
+    for (let i = start; i < end; i++) {
+      const v = vals[bits[i] & 0xffff] * s;
+      lanes[(i - start) & (LANES - 1)] +=
+        op === ReduceOp.SumSquares ? v * v : op === ReduceOp.SumAbs ? Math.abs(v) : powPos(Math.abs(v), p);
+    }
+    partial += combineLanes(lanes);
+  }
+  return partial;
+}
+
+function reduceHalf(bits: HalfBits, dtype: HalfDtype, op: ReduceOp, p: number, s: number): number {
+  const vals = dtype === 'float16' ? f16Values() : bf16Values();
+  const n = lengthOf(bits);
+  switch (op) {
+    case ReduceOp.SumAbs:
+    case ReduceOp.SumSquares:
+    case ReduceOp.SumPow:
+      return halfSum(bits, vals, op, p, s);
+    case ReduceOp.MaxAbs:
+    case ReduceOp.MinAbs: {
+      const max = op === ReduceOp.MaxAbs;
+      let m = max ? 0 : Number.POSITIVE_INFINITY;
+      for (let i = 0; i < n; i++) {
+        const v = Math.abs(vals[bits[i] & 0xffff]);
+        if (max ? v > m : v < m) m = v;
+        else if (v !== v) return Number.NaN;
+      }
+      return m;
+    }
+    case ReduceOp.CountNonzero: {
+      let c = 0;
+      for (let i = 0; i < n; i++) if ((bits[i] & 0x7fff) !== 0) c++;
+      return c;
+    }
+    default:
+      throw new RangeError(`unknown reduce op ${op}`);
+  }
+}
+
+/** x ← x·c with c rounded to the dtype: the product is exact in float32, then rounded once (NaN canonical). */
+function scaleHalf(bits: HalfBits, dtype: HalfDtype, coef: number): void {
+  const vals = dtype === 'float16' ? f16Values() : bf16Values();
+  const c = vals[encodeDouble(coef, dtype)];
+  const n = lengthOf(bits);
+  for (let i = 0; i < n; i++) bits[i] = encodeF32(vals[bits[i] & 0xffff] * c, dtype);
+}
+
+/** The contract's clamp on 16-bit values, bounds rounded to the dtype; NaN (any payload) kept. */
+function clampHalf(bits: HalfBits, dtype: HalfDtype, lo: number, hi: number): void {
+  const vals = dtype === 'float16' ? f16Values() : bf16Values();
+  const loBits = encodeDouble(lo, dtype);
+  const hiBits = encodeDouble(hi, dtype);
+  const l = vals[loBits];
+  const h = vals[hiBits];
+  const n = lengthOf(bits);
+  for (let i = 0; i < n; i++) {
+    let v = vals[bits[i] & 0xffff];
+    if (v < l) {
+      bits[i] = loBits;
+      v = l;
+    }
+    if (v > h) bits[i] = hiBits;
+  }
+}
+
+/** The canonical NaN bits of a 16-bit dtype. */
+export const halfNaN = (dtype: HalfDtype): number => (dtype === 'float16' ? F16_NAN : BF16_NAN);
+
+export function reduceOne(a: KernelArray, op: ReduceOp, p: number, s: number): number {
+  const half = halfDtypeOf(a);
+  if (half) return reduceHalf(a as HalfBits, half, op, p, s);
+  return reduceFloat(a as GradArray, op, p, s);
+}
+
+function reduceFloat(a: GradArray, op: ReduceOp, p: number, s: number): number {
   switch (op) {
     case ReduceOp.SumAbs:
       return blockedSumAbs(a, s);
@@ -147,7 +240,13 @@ export function canonicalizeNaNs(a: GradArray, f32: boolean): void {
   }
 }
 
-export function scaleInPlace(a: GradArray, coef: number): void {
+export function scaleInPlace(a: KernelArray, coef: number): void {
+  const half = halfDtypeOf(a);
+  if (half) scaleHalf(a as HalfBits, half, coef);
+  else scaleFloat(a as GradArray, coef);
+}
+
+function scaleFloat(a: GradArray, coef: number): void {
   // For f32 the product of two f32 values is exact in double, so the store rounds once.
   const f32 = isF32(a);
   const c = f32 ? Math.fround(coef) : coef;
@@ -162,7 +261,13 @@ export function scaleInPlace(a: GradArray, coef: number): void {
   if (nan) canonicalizeNaNs(a, f32);
 }
 
-export function clampInPlace(a: GradArray, lo: number, hi: number): void {
+export function clampInPlace(a: KernelArray, lo: number, hi: number): void {
+  const half = halfDtypeOf(a);
+  if (half) clampHalf(a as HalfBits, half, lo, hi);
+  else clampFloat(a as GradArray, lo, hi);
+}
+
+function clampFloat(a: GradArray, lo: number, hi: number): void {
   const f32 = isF32(a);
   const l = f32 ? Math.fround(lo) : lo;
   const h = f32 ? Math.fround(hi) : hi;

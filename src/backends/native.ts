@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { markAsUntransferable } from 'node:worker_threads';
 import { lengthsSnapshot } from '../args.js';
 import { bufferOf, isShared, lengthOf } from '../intrinsics.js';
-import type { Backend, GradArray, ReduceOp, StepKind } from './backend.js';
+import type { Backend, KernelArray, ReduceOp, StepKind } from './backend.js';
 
 /**
  * The Node-API addon (native/), loaded through node-gyp-build: a prebuilt binary from
@@ -15,29 +15,29 @@ import type { Backend, GradArray, ReduceOp, StepKind } from './backend.js';
 
 /** Names one of the addon's two unpacked lists (see Instance::slots in native/binding.cc); never reused. */
 type Token = number;
-type ListArg = readonly GradArray[] | Token;
+type ListArg = readonly KernelArray[] | Token;
 
 interface Binding {
   /** Unpacks `arrays` in place of the list named `evict` (else the older one); returns its token. */
-  prepare(arrays: readonly GradArray[], evict?: Token): Token;
+  prepare(arrays: readonly KernelArray[], evict?: Token): Token;
   reduce(arrays: ListArg, op: number, p: number, scales: Float64Array | null, out: Float64Array): void;
   scale(arrays: ListArg, coef: number): void;
   scaleEach(arrays: ListArg, coefs: Float64Array): void;
   clamp(arrays: ListArg, lo: number, hi: number): void;
-  columnSumSquares(a: GradArray, columns: number, s: number, out: Float64Array): void;
-  scaleColumns(a: GradArray, columns: number, coefs: Float64Array): void;
+  columnSumSquares(a: KernelArray, columns: number, s: number, out: Float64Array): void;
+  scaleColumns(a: KernelArray, columns: number, coefs: Float64Array): void;
   reduceAsync(
-    arrays: readonly GradArray[],
+    arrays: readonly KernelArray[],
     op: number,
     p: number,
     scales: Float64Array | null,
     out: Float64Array,
   ): Promise<void>;
-  scaleAsync(arrays: readonly GradArray[], coef: number): Promise<void>;
-  scaleEachAsync(arrays: readonly GradArray[], coefs: Float64Array): Promise<void>;
-  clampAsync(arrays: readonly GradArray[], lo: number, hi: number): Promise<void>;
+  scaleAsync(arrays: readonly KernelArray[], coef: number): Promise<void>;
+  scaleEachAsync(arrays: readonly KernelArray[], coefs: Float64Array): Promise<void>;
+  clampAsync(arrays: readonly KernelArray[], lo: number, hi: number): Promise<void>;
   step(arrays: ListArg, kind: number, hyper: Float64Array, perTensor: Float64Array): void;
-  stepAsync(arrays: readonly GradArray[], kind: number, hyper: Float64Array, perTensor: Float64Array): Promise<void>;
+  stepAsync(arrays: readonly KernelArray[], kind: number, hyper: Float64Array, perTensor: Float64Array): Promise<void>;
   info(): NativeInfo;
   setThreads(n: number): void;
   setIsa(isa: string): boolean;
@@ -156,11 +156,11 @@ export function nativeBinding(): Binding {
  * no finalizer is involved, so nothing accumulates in a loop that never yields.
  */
 function preparedLists(b: Binding) {
-  type Entry = { arrays: readonly GradArray[]; lengths: readonly number[]; token: Token; used: number };
+  type Entry = { arrays: readonly KernelArray[]; lengths: readonly number[]; token: Token; used: number };
   const none = (): Entry => ({ arrays: [], lengths: [], token: 0, used: 0 });
   const entries: [Entry, Entry] = [none(), none()];
   let clock = 0;
-  const matches = (entry: Entry, list: readonly GradArray[]): boolean => {
+  const matches = (entry: Entry, list: readonly KernelArray[]): boolean => {
     const { arrays, lengths } = entry;
     if (list.length !== arrays.length || list.length === 0) return false;
     const known = lengthsSnapshot(list);
@@ -171,7 +171,7 @@ function preparedLists(b: Binding) {
     for (let i = 0; i < list.length; i++) if (list[i] !== arrays[i] || lengthOf(list[i]) !== lengths[i]) return false;
     return true;
   };
-  const tokenFor = (list: readonly GradArray[]): Token => {
+  const tokenFor = (list: readonly KernelArray[]): Token => {
     const hit = matches(entries[0], list) ? entries[0] : matches(entries[1], list) ? entries[1] : undefined;
     if (hit) {
       hit.used = ++clock;
@@ -204,7 +204,7 @@ function isStale(err: unknown): boolean {
  * way to undo the mark. SharedArrayBuffers cannot be detached or shrunk and are left alone;
  * resizable ArrayBuffers were refused by the facade.
  */
-function pinForAsync(arrays: readonly GradArray[]): void {
+function pinForAsync(arrays: readonly KernelArray[]): void {
   for (const a of arrays) {
     const buffer = bufferOf(a);
     if (!isShared(buffer)) markAsUntransferable(buffer);
@@ -220,7 +220,7 @@ export function loadNative(): Backend {
   const note = b.info().isaNote;
   // Runs a synchronous list call; on a stale token (the addon's slots were replaced behind our
   // back), unpacks the list again, once.
-  const withToken = (arrays: readonly GradArray[], call: (token: Token) => void): void => {
+  const withToken = (arrays: readonly KernelArray[], call: (token: Token) => void): void => {
     try {
       call(tokenFor(arrays));
     } catch (err) {

@@ -1,6 +1,16 @@
-import { bufferOf, byteOffsetOf, copyInto, isF32, lengthOf, viewOf } from '../intrinsics.js';
+import { decode, encodeDouble, type HalfBits, type HalfDtype } from '../half.js';
+import { bufferOf, byteOffsetOf, copyInto, halfDtypeOf, isF32, lengthOf, viewOf } from '../intrinsics.js';
 import { env } from '../registry.js';
-import { type Backend, BLOCK, type GradArray, StepHyper as H, ReduceOp, StepKind, stepWidth } from './backend.js';
+import {
+  type Backend,
+  BLOCK,
+  type GradArray,
+  StepHyper as H,
+  type KernelArray,
+  ReduceOp,
+  StepKind,
+  stepWidth,
+} from './backend.js';
 
 /**
  * The WebAssembly backend: the AssemblyScript kernels of assembly/ (SIMD or scalar build).
@@ -31,6 +41,11 @@ interface Kernels {
   colSumSquaresF64(ptr: number, rows: number, cols: number, accPtr: number, s: number): void;
   scaleColsF32(ptr: number, rows: number, cols: number, coefPtr: number): void;
   scaleColsF64(ptr: number, rows: number, cols: number, coefPtr: number): void;
+  blockSumHalf(ptr: number, n: number, mode: number, p: number, s: number, bf16: boolean): number;
+  extremeAbsHalf(ptr: number, n: number, isMax: boolean, bf16: boolean): number;
+  countNonzeroHalf(ptr: number, n: number): number;
+  scaleHalf(ptr: number, n: number, c: number, bf16: boolean): void;
+  clampHalf(ptr: number, n: number, lo: number, hi: number, loBits: number, hiBits: number, bf16: boolean): void;
   sgdStepF32: SgdStep;
   sgdStepF64: SgdStep;
   adamStepF32: AdamStep;
@@ -163,7 +178,81 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     }
   }
 
-  function scaleOne(a: GradArray, coef: number): void {
+  /** forPieces for 16-bit bits: in place in an arena, else through the scratch region as Uint16 pieces. */
+  function forHalfPieces(
+    a: HalfBits,
+    piece: number,
+    writes: boolean,
+    privateOnly: boolean,
+    kernel: (k: Kernels, ptr: number, n: number) => void,
+  ): void {
+    const length = lengthOf(a);
+    const arena = privateOnly ? undefined : arenas.get(bufferOf(a));
+    if (arena) {
+      const offset = byteOffsetOf(a);
+      for (let start = 0; start < length; start += piece)
+        kernel(arena, offset + start * 2, Math.min(piece, length - start));
+      return;
+    }
+    const buffer = bufferOf(a) as ArrayBuffer;
+    for (let start = 0; start < length; start += piece) {
+      const n = Math.min(piece, length - start);
+      const window = new Uint16Array(scratchMemory, scratch, n);
+      const part = new Uint16Array(buffer, byteOffsetOf(a) + start * 2, n);
+      window.set(part);
+      kernel(scratchKernels, scratch, n);
+      if (writes) part.set(window);
+    }
+  }
+
+  /** The 16-bit kernels (assembly/common.ts): the same blocks, lanes and tree as the float ones. */
+  function reduceHalf(a: HalfBits, dtype: HalfDtype, op: ReduceOp, p: number, s: number): number {
+    const bf16 = dtype === 'bfloat16';
+    let acc = op === ReduceOp.MinAbs ? Number.POSITIVE_INFINITY : 0;
+    let nan = false;
+    if (op === ReduceOp.SumAbs || op === ReduceOp.SumSquares || op === ReduceOp.SumPow) {
+      const mode = op === ReduceOp.SumAbs ? 0 : op === ReduceOp.SumSquares ? 1 : 2;
+      forHalfPieces(a, BLOCK, false, mode === 2, (k, ptr, n) => {
+        acc += k.blockSumHalf(ptr, n, mode, p, s, bf16);
+      });
+      return acc;
+    }
+    if (op === ReduceOp.CountNonzero) {
+      forHalfPieces(a, SCRATCH_BYTES / 2, false, false, (k, ptr, n) => {
+        acc += k.countNonzeroHalf(ptr, n);
+      });
+      return acc;
+    }
+    const max = op === ReduceOp.MaxAbs;
+    forHalfPieces(a, SCRATCH_BYTES / 2, false, false, (k, ptr, n) => {
+      const r = k.extremeAbsHalf(ptr, n, max, bf16);
+      if (r !== r) nan = true;
+      else if (max ? r > acc : r < acc) acc = r;
+    });
+    return nan ? Number.NaN : acc;
+  }
+
+  function scaleHalf(a: HalfBits, dtype: HalfDtype, coef: number): void {
+    const c = decode(encodeDouble(coef, dtype), dtype);
+    forHalfPieces(a, SCRATCH_BYTES / 2, true, false, (k, ptr, n) => k.scaleHalf(ptr, n, c, dtype === 'bfloat16'));
+  }
+
+  function clampHalf(a: HalfBits, dtype: HalfDtype, lo: number, hi: number): void {
+    const loBits = encodeDouble(lo, dtype);
+    const hiBits = encodeDouble(hi, dtype);
+    const [l, h] = [decode(loBits, dtype), decode(hiBits, dtype)];
+    forHalfPieces(a, SCRATCH_BYTES / 2, true, false, (k, ptr, n) =>
+      k.clampHalf(ptr, n, l, h, loBits, hiBits, dtype === 'bfloat16'),
+    );
+  }
+
+  function scaleOne(a: KernelArray, coef: number): void {
+    const half = halfDtypeOf(a);
+    if (half) scaleHalf(a as HalfBits, half, coef);
+    else scaleFloat(a as GradArray, coef);
+  }
+
+  function scaleFloat(a: GradArray, coef: number): void {
     const f32 = isF32(a);
     const c = f32 ? Math.fround(coef) : coef;
     forPieces(a, f32, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
@@ -213,7 +302,13 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     }
   }
 
-  function reduceOne(a: GradArray, op: ReduceOp, p: number, s: number): number {
+  function reduceOne(a: KernelArray, op: ReduceOp, p: number, s: number): number {
+    const half = halfDtypeOf(a);
+    if (half) return reduceHalf(a as HalfBits, half, op, p, s);
+    return reduceFloat(a as GradArray, op, p, s);
+  }
+
+  function reduceFloat(a: GradArray, op: ReduceOp, p: number, s: number): number {
     const f32 = isF32(a);
     const chunk = f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8;
     let acc = op === ReduceOp.MinAbs ? Number.POSITIVE_INFINITY : 0;
@@ -327,7 +422,13 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
       for (let i = 0; i < arrays.length; i++) if (coefs[i] !== 1) scaleOne(arrays[i], coefs[i]);
     },
     clamp(arrays, lo, hi) {
-      for (const a of arrays) {
+      for (const x of arrays) {
+        const half = halfDtypeOf(x);
+        if (half) {
+          clampHalf(x as HalfBits, half, lo, hi);
+          continue;
+        }
+        const a = x as GradArray;
         const f32 = isF32(a);
         forPieces(a, f32, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
           if (f32) k.clampF32(ptr, n, Math.fround(lo), Math.fround(hi));

@@ -1,0 +1,242 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { jsBackend } from '../src/backends/js.js';
+import { loadNative, nativeBinding } from '../src/backends/native.js';
+import { createWasmBackend, embeddedModules } from '../src/backends/wasm.js';
+import { scalarWasm, simdWasm } from '../src/backends/wasm-modules.generated.js';
+import { decode, encodeDouble, encodeF32, f32BitsToF16, type HalfDtype, roundTo } from '../src/half.js';
+import * as g from '../src/index.js';
+import { fixtureNumber, loadFixtures } from './support/fixtures.js';
+import { rng } from './support/rng.js';
+
+/**
+ * 16-bit gradients (issue 13 item 5): float16 / bfloat16 given as raw bits (float16(u16), bfloat16(u16))
+ * on the active backend — the 6 PyTorch 2.11 fixture cases, exact references on large tensors, the
+ * conversions against an independent reference, identity across backends, instruction sets and thread
+ * counts, and bad input.
+ */
+
+const DTYPES: HalfDtype[] = ['float16', 'bfloat16'];
+const wrap = (bits: Uint16Array, dtype: HalfDtype) => (dtype === 'float16' ? g.float16(bits) : g.bfloat16(bits));
+const value = (b: number, dtype: HalfDtype) => decode(b, dtype);
+/** A fixture tensor's bits, in a Uint16Array of their own (Buffer.from shares a pool). */
+function bitsOf(b64: string): Uint16Array {
+  const b = Buffer.from(b64, 'base64');
+  return new Uint16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+/** The dtype's spacing at x: one unit in the last place. */
+function ulp(x: number, dtype: HalfDtype): number {
+  const b = encodeDouble(Math.abs(x), dtype);
+  return decode(b + 1, dtype) - decode(b, dtype);
+}
+
+describe(`16-bit gradients on the ${g.getBackend().name} backend (${g.getBackend().isa})`, () => {
+  const { cases } = loadFixtures();
+  const half = cases.filter((c) => c.grads.some((t) => t && (t.dtype === 'float16' || t.dtype === 'bfloat16')));
+
+  it('the fixture file has the 6 float16/bfloat16 cases', () => {
+    expect(half.length).toBe(6);
+  });
+
+  for (const c of half) {
+    it(`PyTorch 2.11: ${c.name} — the norm in the dtype, the clipped gradients within one unit of torch's`, () => {
+      const dtype = (c.grads.find((t) => t)?.dtype ?? 'float16') as HalfDtype;
+      const grads = c.grads.map((t) => (t ? bitsOf(t.b64) : null));
+      const arrays = grads.map((b) => (b ? wrap(b, dtype) : null));
+      const total = g.clip_grad_norm_(
+        arrays.map((a) => ({ grad: a })),
+        c.call.max_norm as number,
+        c.call.norm_type as g.NormType,
+      );
+      const expected = fixtureNumber(c.result);
+      // torch rounds each tensor's norm to the dtype before the total, gradclip the exact total once: the
+      // same value, or the next one.
+      expect(roundTo(total, dtype)).toBe(total); // a value of the dtype
+      expect(Math.abs(total - expected)).toBeLessThanOrEqual(ulp(expected, dtype));
+      c.after?.forEach((t, i) => {
+        if (!t) return;
+        const want = bitsOf(t.b64);
+        const got = grads[i] as Uint16Array;
+        for (let k = 0; k < want.length; k++) {
+          const [a, b] = [value(got[k], dtype), value(want[k], dtype)];
+          expect(Math.abs(a - b), `grads[${i}][${k}]`).toBeLessThanOrEqual(2 * ulp(b, dtype));
+        }
+      });
+    });
+  }
+
+  for (const dtype of DTYPES) {
+    it(`${dtype}: 1M random values — the total is the exact double sum of their squares, rounded once to the dtype`, () => {
+      const r = rng(dtype.length);
+      const n = 1 << 20;
+      const bits = new Uint16Array(n);
+      for (let i = 0; i < n; i++) bits[i] = encodeDouble((r() - 0.5) * 8, dtype);
+      // Exact reference: each square is exact in double (≤ 22 significant bits); BigInt sums them exactly.
+      let sum = 0n;
+      for (let i = 0; i < n; i++) {
+        const v = value(bits[i], dtype);
+        const m = BigInt(Math.round(v * 2 ** 30)); // every float16/bfloat16 value here is a multiple of 2^-30
+        sum += m * m;
+      }
+      const exact = Number(sum) / 2 ** 60;
+      const norm = g.get_total_norm([wrap(bits, dtype)]);
+      expect(norm).toBe(roundTo(Math.sqrt(exact), dtype));
+      // The per-tensor norm is the tensor's own get_total_norm, bit for bit.
+      const { total, perTensor } = g.getNorms([wrap(bits, dtype), new Float32Array([3, 4])]);
+      expect(perTensor[0]).toBe(norm);
+      expect(perTensor[1]).toBe(5);
+      // A mixed list keeps gradclip's double total (torch would promote to float32): not rounded to the dtype.
+      expect(Math.abs(total - Math.sqrt(exact + 25))).toBeLessThanOrEqual(1e-12 * total);
+    });
+
+    it(`${dtype}: clip by value with { min, max }: bounds rounded to the dtype, NaN kept bit for bit`, () => {
+      const bits = Uint16Array.from([0.05, -3, 2, 0.5, -0.2].map((x) => encodeDouble(x, dtype)));
+      const nan = dtype === 'float16' ? 0x7d01 : 0x7f81; // a signalling-looking NaN payload
+      const withNaN = Uint16Array.from([...bits, nan]);
+      g.clipGradValue(wrap(withNaN, dtype), { min: -0.1, max: 0.3 });
+      const lo = roundTo(-0.1, dtype);
+      const hi = roundTo(0.3, dtype);
+      expect(Array.from(withNaN.subarray(0, 5), (b) => value(b, dtype))).toEqual([
+        value(bits[0], dtype),
+        lo,
+        hi,
+        hi,
+        lo,
+      ]);
+      expect(withNaN[5]).toBe(nan);
+    });
+
+    it(`${dtype}: scaling stores the correctly rounded product; NaN products are the canonical NaN`, () => {
+      const bits = Uint16Array.from(
+        [1, 3, 0x3c00, 0x4248, 0x8123, 0].map((b) => (dtype === 'bfloat16' ? b | 0x3f00 : b)),
+      );
+      const copy = bits.slice();
+      g.clipGradsWithNorm(wrap(bits, dtype), 1, 3); // coefficient: torch's, in the dtype
+      const coef = Math.min(
+        roundTo(
+          Math.fround(roundTo(Math.fround(1 / roundTo(Math.fround(3 + Math.fround(1e-6)), dtype)), dtype) * 1),
+          dtype,
+        ),
+        1,
+      );
+      copy.forEach((b, i) => {
+        expect(bits[i], `element ${i}`).toBe(encodeF32(value(b, dtype) * coef, dtype));
+      });
+      const nanBits = Uint16Array.from([dtype === 'float16' ? 0x7c00 : 0x7f80, 1]);
+      g.clipGradsWithNorm(wrap(nanBits, dtype), 1, Number.POSITIVE_INFINITY); // coefficient 0: inf × 0 = NaN
+      expect(nanBits[0]).toBe(dtype === 'float16' ? 0x7e00 : 0x7fc0);
+    });
+  }
+
+  it('float32 → float16 conversion agrees with an independent double-based rounding on 2^20 patterns', () => {
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    const r = rng(99);
+    for (let k = 0; k < 1 << 20; k++) {
+      u[0] = Math.floor(r() * 2 ** 32) >>> 0;
+      if (k % 4 === 0) u[0] = (u[0] & 0x80000000) | (0x33000000 + Math.floor(r() * 0x14800000)); // around float16's range
+      const x = f[0];
+      const viaDouble = encodeDouble(x, 'float16');
+      const viaBits = f32BitsToF16(u[0]);
+      if (viaDouble !== viaBits) throw new Error(`${x}: ${viaDouble.toString(16)} vs ${viaBits.toString(16)}`);
+    }
+  });
+
+  it('bad input: a bare Uint16Array is not a gradient; float16() takes only a Uint16Array; agc and optim refuse 16-bit', () => {
+    expect(() => g.clip_grad_norm_([new Uint16Array(4)] as never, 1)).toThrow(TypeError);
+    expect(() => g.float16(new Float32Array(2) as never)).toThrow(
+      /bits: expected a Uint16Array of float16 bit patterns, got Float32Array/,
+    );
+    expect(() => g.bfloat16([1, 2] as never)).toThrow(TypeError);
+    expect(() =>
+      g.agc([{ data: g.float16(new Uint16Array(4)), grad: g.float16(new Uint16Array(4)) }] as never, {
+        clipping: 0.01,
+      }),
+    ).toThrow(/parameters\[0\]\.data: expected a Float32Array or Float64Array/);
+    expect(() => new g.SGD([{ data: new Uint16Array(2) as never, grad: null }]).step()).toThrow(TypeError);
+    const detached = new Uint16Array(4);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    expect(() => g.clipGradNorm(g.float16(detached), 1)).toThrow(/detached/);
+  });
+});
+
+// ---- identity: every backend, instruction set and thread count gives the same bits -----------------------
+
+let native: ReturnType<typeof loadNative> | undefined;
+try {
+  native = loadNative();
+} catch {
+  native = undefined;
+}
+const modules = embeddedModules(simdWasm, scalarWasm);
+
+describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threads 1 and 2)', () => {
+  const isas = native ? nativeBinding().info().supported : [];
+  const initial = native ? nativeBinding().info() : undefined;
+  afterAll(() => {
+    if (!initial) return;
+    const b = nativeBinding();
+    b.setIsa(initial.isa);
+    b.setThreads(initial.threads);
+    b.setParallelThreshold(initial.parallelThreshold);
+  });
+  const backends = () => {
+    const list: [
+      string,
+      { reduce: typeof jsBackend.reduce; scale: typeof jsBackend.scale; clamp: typeof jsBackend.clamp },
+    ][] = [
+      ['wasm simd128', createWasmBackend(modules, true)],
+      ['wasm scalar', createWasmBackend(modules, false)],
+    ];
+    return list;
+  };
+  for (const dtype of DTYPES) {
+    it(`${dtype}: reduce (every op, p = 3 too), scale, clamp over awkward sizes, NaN/inf/subnormals included`, () => {
+      const make = () => {
+        const r = rng(7);
+        return [0, 1, 31, 33, 1000, 65_536 + 7, 200_003].map((n) => {
+          const a = n === 0 ? new Uint16Array(0) : new Uint16Array(n);
+          for (let i = 0; i < n; i++) a[i] = Math.floor(r() * 65536);
+          return dtype === 'float16' ? a : new Int16Array(a.buffer);
+        });
+      };
+      const run = (b: {
+        reduce: typeof jsBackend.reduce;
+        scale: typeof jsBackend.scale;
+        clamp: typeof jsBackend.clamp;
+      }) => {
+        const arrays = make();
+        const out: string[] = [];
+        for (const [op, p] of [
+          [0, 1],
+          [1, 2],
+          [2, 0],
+          [3, 0],
+          [4, 0],
+          [5, 3],
+        ] as const) {
+          const res = new Float64Array(arrays.length);
+          b.reduce(arrays, op, p, null, res);
+          out.push(Array.from(res, (x) => (Number.isNaN(x) ? 'NaN' : String(x))).join(','));
+        }
+        b.scale(arrays, 0.3);
+        b.clamp(arrays, -0.25, 1e3);
+        out.push(
+          Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))).toString('base64'),
+        );
+        return out.join('|');
+      };
+      const expected = run(jsBackend);
+      for (const [name, b] of backends()) expect(run(b), name).toBe(expected);
+      if (!native) return;
+      const bind = nativeBinding();
+      bind.setParallelThreshold(0);
+      for (const isa of isas) {
+        expect(bind.setIsa(isa)).toBe(true);
+        for (const threads of [1, 2]) {
+          bind.setThreads(threads);
+          expect(run(native), `native ${isa} threads ${threads}`).toBe(expected);
+        }
+      }
+    });
+  }
+});
