@@ -216,7 +216,7 @@ for (const [name, run] of runtimes) {
       console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.tfjsLine}${r.ok ? '' : `\n     ${r.failures.join('\n     ')}`}`);
       continue;
     }
-    let line = `${r.runtime}: backend ${r.backend?.name}/${r.backend?.isa}, fixtures ${r.fixtures?.passed} passed / ${r.fixtures?.failed} failed, identity ${r.identity?.cases - r.identity?.failed}/${r.identity?.cases}, zero-copy ${r.zeroCopy ? 'ok' : 'FAILED'}, NaN bits written ${(r.nanBits ?? []).join(' ') || 'none'}, ${r.gradientBuffers?.live} live GradientBuffers in ${r.gradientBuffers?.memories} wasm memories`;
+    let line = `${r.runtime}: backend ${r.backend?.name}/${r.backend?.isa}, fixtures ${r.fixtures?.passed} passed / ${r.fixtures?.failed} failed, identity ${r.identity?.cases - r.identity?.failed}/${r.identity?.cases}, zero-copy ${r.zeroCopy ? 'ok' : 'FAILED'}, NaN bits written ${(r.nanBits ?? []).join(' ') || 'none'}, ${r.gradientBuffers?.live} live GradientBuffers in ${r.gradientBuffers?.memories} wasm memories, 16-bit: ${r.float16 ?? 'not checked'}`;
     const digests = Object.entries(r.powDigest ?? {});
     const differing = digests.filter(([, d]) => d !== nodeDigest).map(([b]) => b);
     line += `, general-p bits ${digests.length > 0 && differing.length === 0 ? `= Node's on ${digests.map(([b]) => b).join('/')}` : `DIFFER on ${differing.join('/') || 'all'}`}`;

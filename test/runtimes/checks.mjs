@@ -249,6 +249,53 @@ export function nanBitsCases(g, backends, iterations = 20000) {
   return { failures, bits: [...written].sort() };
 }
 
+/**
+ * 16-bit gradients (issue 13): a runtime's own Float16Array where it has one (Chromium, Deno; not Node
+ * 20), and raw bits through float16(u16) / bfloat16(u16), on each backend: the same norm and the same
+ * bits everywhere, and the Float16Array's result is float16(u16)'s.
+ */
+export function float16Cases(g, backends) {
+  const failures = [];
+  const values = [3, -4, 0.1, 65504, 1e-7, -0, 2.5e-3, -700];
+  const results = [];
+  for (const name of backends) {
+    g.setBackend(name);
+    const bits = new Uint16Array(values.length);
+    const f = new Float32Array(values);
+    const u = new Uint32Array(f.buffer);
+    // float32 → float16 by hand (these values need no subnormal or rounding care beyond truncation checks).
+    const native16 = typeof Float16Array === 'function' ? new Float16Array(values) : null;
+    if (native16) bits.set(new Uint16Array(native16.buffer));
+    else for (let i = 0; i < values.length; i++) bits[i] = f32ToF16(u[i]);
+    const bf = Uint16Array.from(u, (x) => x >>> 16);
+    const t16 = g.clip_grad_norm_([g.float16(bits)], 1);
+    const tbf = g.clip_grad_norm_([g.bfloat16(bf)], 1);
+    let tNative = null;
+    if (native16) {
+      tNative = g.clip_grad_norm_([native16], 1);
+      const after = new Uint16Array(native16.buffer);
+      if (tNative !== t16 || after.some((b, i) => b !== bits[i])) {
+        failures.push(`${name}: Float16Array gave ${tNative}, float16(bits) ${t16} (or other bits)`);
+      }
+    }
+    results.push(`${t16},${tbf},${Array.from(bits).join(':')},${Array.from(bf).join(':')}`);
+  }
+  if (new Set(results).size !== 1) failures.push(`16-bit results differ between backends: ${results.join(' / ')}`);
+  const where = typeof Float16Array === 'function' ? 'Float16Array and raw bits' : 'raw bits (no Float16Array here)';
+  return { failures, summary: `${where}, identical on ${backends.join('/')}` };
+}
+
+/** float32 bits → float16 bits, round to nearest even (the runtime has no Float16Array to do it). */
+function f32ToF16(u) {
+  const sign = (u >>> 16) & 0x8000;
+  const a = u & 0x7fffffff;
+  if (a >= 0x477ff000) return sign | 0x7c00;
+  if (a < 0x38800000) return sign | Math.round(new Float32Array(new Uint32Array([a]).buffer)[0] * 2 ** 24);
+  const base = (a - 0x38000000) >>> 13;
+  const rem = a & 0x1fff;
+  return sign | (base + (rem > 0x1000 || (rem === 0x1000 && (base & 1) === 1) ? 1 : 0));
+}
+
 export async function runChecks(g, fixtures) {
   await g.ready;
   const info = g.getBackend();
@@ -293,6 +340,8 @@ export async function runChecks(g, fixtures) {
   g.setBackend(before);
   const nan = nanBitsCases(g, before === 'native' ? ['js', 'wasm', 'native'] : ['js', 'wasm']);
   g.setBackend(before);
+  const half = float16Cases(g, before === 'native' ? ['js', 'wasm', 'native'] : ['js', 'wasm']);
+  g.setBackend(before);
   return {
     backend: info,
     fixtures: { passed, failed: failures.length },
@@ -300,11 +349,13 @@ export async function runChecks(g, fixtures) {
     powDigest: digests,
     zeroCopy,
     nanBits: nan.bits,
+    float16: half.summary,
     gradientBuffers,
     failures: [
       ...failures,
       ...identity,
       ...nan.failures,
+      ...half.failures,
       ...(zeroCopy ? [] : ['GradientBuffer on wasm']),
       ...(liveError ? [liveError] : []),
       ...(liveClipped ? [] : ['a live GradientBuffer was not clipped in place']),
@@ -313,6 +364,7 @@ export async function runChecks(g, fixtures) {
       failures.length === 0 &&
       identity.length === 0 &&
       nan.failures.length === 0 &&
+      half.failures.length === 0 &&
       zeroCopy &&
       liveError === null &&
       liveClipped,
