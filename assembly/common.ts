@@ -11,11 +11,17 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-/** (x·s)² or |x·s| of element i, in double (f32 → f64 is exact). */
+/**
+ * (x·s)² or |x·s| of element i, in double (f32 → f64 is exact). T = u16 / i16: 16-bit bits, float16 /
+ * bfloat16 (the kernels' convention, src/half.ts), decoded exactly.
+ */
 // @ts-ignore: decorator
 @inline
 function term<T>(ptr: usize, i: i32, squares: bool, s: f64): f64 {
-  const v = <f64>load<T>(ptr + <usize>i * sizeof<T>()) * s;
+  let x: f64;
+  if (isInteger<T>()) x = halfValue(<u32>load<u16>(ptr + (<usize>i << 1)), isSigned<T>());
+  else x = <f64>load<T>(ptr + <usize>i * sizeof<T>());
+  const v = x * s;
   return squares ? v * v : Math.abs(v);
 }
 
@@ -372,12 +378,12 @@ export function adamStepF64(
 @inline
 function halfValue(b: u32, bf16: bool): f64 {
   if (bf16) return <f64>reinterpret<f32>(b << 16);
-  const e = (b >> 10) & 0x1f;
-  const m = b & 0x3ff;
-  const sign: u32 = (b & 0x8000) << 16;
-  if (e == 0) return <f64>reinterpret<f32>(sign) + (sign ? -1.0 : 1.0) * <f64>m * 5.9604644775390625e-8;
-  const bits32: u32 = e == 31 ? 0x7f800000 | (m << 13) : ((e + 112) << 23) | (m << 13);
-  return <f64>reinterpret<f32>(sign | bits32);
+  // |x|'s bits moved into a float32's exponent and mantissa fields are |x| · 2^-112, subnormals
+  // included (they become float32 subnormals): one exact multiply by 2^112 restores it.
+  const a = b & 0x7fff;
+  let v = <f64>reinterpret<f32>(a << 13) * 5.192296858534828e33;
+  if (a >= 0x7c00) v = a == 0x7c00 ? Infinity : NaN;
+  return b & 0x8000 ? -v : v;
 }
 
 /** float32 bits → float16 bits, nearest even, NaN canonical (src/half.ts f32BitsToF16). */
@@ -429,7 +435,8 @@ function treeHalf(ptr: usize, n: i32, k: i32, width: i32, mode: i32, p: f64, s: 
 
 /** Σ|x·s| (mode 0), Σ(x·s)² (1) or Σ|x·s|^p (2) over one block of 16-bit values. */
 export function blockSumHalf(ptr: usize, n: i32, mode: i32, p: f64, s: f64, bf16: bool): f64 {
-  return treeHalf(ptr, n, 0, 1, mode, p, s, bf16);
+  if (mode == 2) return treeHalf(ptr, n, 0, 1, mode, p, s, bf16);
+  return bf16 ? blockSumScalar<i16>(ptr, n, mode == 1, s) : blockSumScalar<u16>(ptr, n, mode == 1, s);
 }
 
 /** max |x| (isMax) or min |x| over 16-bit values, NaN if any is NaN: |x| orders as its bits & 0x7fff. */
