@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { nativeBinding, packageRoot } from '../backends/native.js';
 import { getBackend } from '../index.js';
 import { type Row, runBench, SHAPES, smallCallMicros } from './bench.js';
+import { runHalfBench } from './bench-half.js';
 import { runOptimBench } from './bench-optim.js';
 import { DEMO_HELP, runAdaptive, runCliff, runDemo } from './demo.js';
 import { fixed, progressBar, table } from './format.js';
@@ -44,6 +45,7 @@ python3 can import torch. Prints one table of median ms per call, the speed-up o
 PyTorch and how close native comes to the memory bandwidth measured in the same run.
 --quick: three shapes, shorter runs (about a minute); --no-torch: skip PyTorch;
 --json: every measurement, machine-readable.
+Then the 16-bit rows: one norm pass over float32, float16 and bfloat16 values on each backend.
 Without --quick (and as \`gradclip bench optim\` alone): the optimizer table of issue 12 —
 optim.SGD (momentum 0.9) and optim.AdamW with max_grad_norm fused into the step on GPT-2-small
 shapes, against PyTorch's clip_grad_norm_ + optimizer.step() on one thread, gradclip's own unfused
@@ -100,6 +102,7 @@ async function bench(args: string[]): Promise<void> {
           );
     printTorchGoals(result.rows, one);
   }
+  runHalfBench({ quick });
   if (!quick) runOptimBench({ torch: !args.includes('--no-torch') });
 }
 
