@@ -12,14 +12,14 @@ export function heapBase(): usize {
 }
 
 /**
- * (x·s)² or |x·s| of element i, in double (f32 → f64 is exact). T = u16 / i16: 16-bit bits, float16 /
- * bfloat16 (the kernels' convention, src/half.ts), decoded exactly.
+ * (x·s)² or |x·s| of element i, in double (f32 → f64 is exact). T = u16: 16-bit bits, bfloat16 when
+ * `bf16` else float16, decoded exactly.
  */
 // @ts-ignore: decorator
 @inline
-function term<T>(ptr: usize, i: i32, squares: bool, s: f64): f64 {
+function term<T>(ptr: usize, i: i32, squares: bool, s: f64, bf16: bool): f64 {
   let x: f64;
-  if (isInteger<T>()) x = halfValue(<u32>load<u16>(ptr + (<usize>i << 1)), isSigned<T>());
+  if (isInteger<T>()) x = halfValue(<u32>load<u16>(ptr + (<usize>i << 1)), bf16);
   else x = <f64>load<T>(ptr + <usize>i * sizeof<T>());
   const v = x * s;
   return squares ? v * v : Math.abs(v);
@@ -30,7 +30,7 @@ function term<T>(ptr: usize, i: i32, squares: bool, s: f64): f64 {
  * elements in increasing i), then the pairwise tree of SPEC §6. Lanes that get no element of
  * the tail are left as they are.
  */
-export function blockSumScalar<T>(ptr: usize, n: i32, squares: bool, s: f64): f64 {
+export function blockSumScalar<T>(ptr: usize, n: i32, squares: bool, s: f64, bf16: bool = false): f64 {
   let l0: f64 = 0;
   let l1: f64 = 0;
   let l2: f64 = 0;
@@ -66,38 +66,38 @@ export function blockSumScalar<T>(ptr: usize, n: i32, squares: bool, s: f64): f6
   // Groups of 32 in order; in the last, partial group a lane past the end adds nothing.
   for (let i: i32 = 0; i < n; i += LANES) {
     const full = i + LANES <= n;
-    if (full || i + 0 < n) l0 += term<T>(ptr, i + 0, squares, s);
-    if (full || i + 1 < n) l1 += term<T>(ptr, i + 1, squares, s);
-    if (full || i + 2 < n) l2 += term<T>(ptr, i + 2, squares, s);
-    if (full || i + 3 < n) l3 += term<T>(ptr, i + 3, squares, s);
-    if (full || i + 4 < n) l4 += term<T>(ptr, i + 4, squares, s);
-    if (full || i + 5 < n) l5 += term<T>(ptr, i + 5, squares, s);
-    if (full || i + 6 < n) l6 += term<T>(ptr, i + 6, squares, s);
-    if (full || i + 7 < n) l7 += term<T>(ptr, i + 7, squares, s);
-    if (full || i + 8 < n) l8 += term<T>(ptr, i + 8, squares, s);
-    if (full || i + 9 < n) l9 += term<T>(ptr, i + 9, squares, s);
-    if (full || i + 10 < n) l10 += term<T>(ptr, i + 10, squares, s);
-    if (full || i + 11 < n) l11 += term<T>(ptr, i + 11, squares, s);
-    if (full || i + 12 < n) l12 += term<T>(ptr, i + 12, squares, s);
-    if (full || i + 13 < n) l13 += term<T>(ptr, i + 13, squares, s);
-    if (full || i + 14 < n) l14 += term<T>(ptr, i + 14, squares, s);
-    if (full || i + 15 < n) l15 += term<T>(ptr, i + 15, squares, s);
-    if (full || i + 16 < n) l16 += term<T>(ptr, i + 16, squares, s);
-    if (full || i + 17 < n) l17 += term<T>(ptr, i + 17, squares, s);
-    if (full || i + 18 < n) l18 += term<T>(ptr, i + 18, squares, s);
-    if (full || i + 19 < n) l19 += term<T>(ptr, i + 19, squares, s);
-    if (full || i + 20 < n) l20 += term<T>(ptr, i + 20, squares, s);
-    if (full || i + 21 < n) l21 += term<T>(ptr, i + 21, squares, s);
-    if (full || i + 22 < n) l22 += term<T>(ptr, i + 22, squares, s);
-    if (full || i + 23 < n) l23 += term<T>(ptr, i + 23, squares, s);
-    if (full || i + 24 < n) l24 += term<T>(ptr, i + 24, squares, s);
-    if (full || i + 25 < n) l25 += term<T>(ptr, i + 25, squares, s);
-    if (full || i + 26 < n) l26 += term<T>(ptr, i + 26, squares, s);
-    if (full || i + 27 < n) l27 += term<T>(ptr, i + 27, squares, s);
-    if (full || i + 28 < n) l28 += term<T>(ptr, i + 28, squares, s);
-    if (full || i + 29 < n) l29 += term<T>(ptr, i + 29, squares, s);
-    if (full || i + 30 < n) l30 += term<T>(ptr, i + 30, squares, s);
-    if (full || i + 31 < n) l31 += term<T>(ptr, i + 31, squares, s);
+    if (full || i + 0 < n) l0 += term<T>(ptr, i + 0, squares, s, bf16);
+    if (full || i + 1 < n) l1 += term<T>(ptr, i + 1, squares, s, bf16);
+    if (full || i + 2 < n) l2 += term<T>(ptr, i + 2, squares, s, bf16);
+    if (full || i + 3 < n) l3 += term<T>(ptr, i + 3, squares, s, bf16);
+    if (full || i + 4 < n) l4 += term<T>(ptr, i + 4, squares, s, bf16);
+    if (full || i + 5 < n) l5 += term<T>(ptr, i + 5, squares, s, bf16);
+    if (full || i + 6 < n) l6 += term<T>(ptr, i + 6, squares, s, bf16);
+    if (full || i + 7 < n) l7 += term<T>(ptr, i + 7, squares, s, bf16);
+    if (full || i + 8 < n) l8 += term<T>(ptr, i + 8, squares, s, bf16);
+    if (full || i + 9 < n) l9 += term<T>(ptr, i + 9, squares, s, bf16);
+    if (full || i + 10 < n) l10 += term<T>(ptr, i + 10, squares, s, bf16);
+    if (full || i + 11 < n) l11 += term<T>(ptr, i + 11, squares, s, bf16);
+    if (full || i + 12 < n) l12 += term<T>(ptr, i + 12, squares, s, bf16);
+    if (full || i + 13 < n) l13 += term<T>(ptr, i + 13, squares, s, bf16);
+    if (full || i + 14 < n) l14 += term<T>(ptr, i + 14, squares, s, bf16);
+    if (full || i + 15 < n) l15 += term<T>(ptr, i + 15, squares, s, bf16);
+    if (full || i + 16 < n) l16 += term<T>(ptr, i + 16, squares, s, bf16);
+    if (full || i + 17 < n) l17 += term<T>(ptr, i + 17, squares, s, bf16);
+    if (full || i + 18 < n) l18 += term<T>(ptr, i + 18, squares, s, bf16);
+    if (full || i + 19 < n) l19 += term<T>(ptr, i + 19, squares, s, bf16);
+    if (full || i + 20 < n) l20 += term<T>(ptr, i + 20, squares, s, bf16);
+    if (full || i + 21 < n) l21 += term<T>(ptr, i + 21, squares, s, bf16);
+    if (full || i + 22 < n) l22 += term<T>(ptr, i + 22, squares, s, bf16);
+    if (full || i + 23 < n) l23 += term<T>(ptr, i + 23, squares, s, bf16);
+    if (full || i + 24 < n) l24 += term<T>(ptr, i + 24, squares, s, bf16);
+    if (full || i + 25 < n) l25 += term<T>(ptr, i + 25, squares, s, bf16);
+    if (full || i + 26 < n) l26 += term<T>(ptr, i + 26, squares, s, bf16);
+    if (full || i + 27 < n) l27 += term<T>(ptr, i + 27, squares, s, bf16);
+    if (full || i + 28 < n) l28 += term<T>(ptr, i + 28, squares, s, bf16);
+    if (full || i + 29 < n) l29 += term<T>(ptr, i + 29, squares, s, bf16);
+    if (full || i + 30 < n) l30 += term<T>(ptr, i + 30, squares, s, bf16);
+    if (full || i + 31 < n) l31 += term<T>(ptr, i + 31, squares, s, bf16);
   }
   // The tree: k + k+16, then k + k+8, k + k+4, k + k+2, then 0 + 1.
   l0 += l16;
@@ -436,7 +436,7 @@ function treeHalf(ptr: usize, n: i32, k: i32, width: i32, mode: i32, p: f64, s: 
 /** Σ|x·s| (mode 0), Σ(x·s)² (1) or Σ|x·s|^p (2) over one block of 16-bit values. */
 export function blockSumHalf(ptr: usize, n: i32, mode: i32, p: f64, s: f64, bf16: bool): f64 {
   if (mode == 2) return treeHalf(ptr, n, 0, 1, mode, p, s, bf16);
-  return bf16 ? blockSumScalar<i16>(ptr, n, mode == 1, s) : blockSumScalar<u16>(ptr, n, mode == 1, s);
+  return blockSumScalar<u16>(ptr, n, mode == 1, s, bf16);
 }
 
 /** max |x| (isMax) or min |x| over 16-bit values, NaN if any is NaN: |x| orders as its bits & 0x7fff. */

@@ -83,12 +83,14 @@ export function gradientsOf(parameters: unknown, name: string, forAsync?: boolea
 export function gradientsOf(parameters: unknown, name: string, forAsync: boolean, half: true): KernelArray[];
 export function gradientsOf(parameters: unknown, name: string, forAsync = false, half = false): KernelArray[] {
   const out: KernelArray[] = [];
+  let sawHalf = false;
   // A 16-bit gradient (a Float16Array, or float16(bits) / bfloat16(bits)) as the kernels' view of its bits.
   const asHalf = (value: unknown, at: string): KernelArray | undefined => {
     const view = halfView(value, at);
     if (view !== undefined && !half) {
       throw new TypeError(`${at}: 16-bit gradients (float16/bfloat16) are not supported by this function`);
     }
+    if (view !== undefined) sawHalf = true;
     return view;
   };
   // (list index + 1) * 2 + (1 if the array came from a .grad): enough to name it in an error.
@@ -173,6 +175,7 @@ export function gradientsOf(parameters: unknown, name: string, forAsync = false,
     }
   }
   previous = out;
+  if (!sawHalf) plainLists.add(out);
   // A synchronous call runs no user code from here to its end, so these lengths stay true for it.
   snapshot = forAsync ? null : out;
   snapshotLengths = lengths;
@@ -225,6 +228,14 @@ function halfView(value: unknown, at: string): KernelArray | undefined {
   return dtype === 'float16'
     ? new Uint16Array(buffer, byteOffsetOf(bits), lengthOf(bits))
     : new Int16Array(buffer, byteOffsetOf(bits), lengthOf(bits));
+}
+
+/** The lists gradientsOf returned with no 16-bit gradient in them (so the norm needs no dtype rounding pass). */
+const plainLists = new WeakSet<readonly KernelArray[]>();
+
+/** True when `list` is known to hold float32/float64 arrays only (a list gradientsOf made without 16-bit gradients). */
+export function withoutHalves(list: readonly KernelArray[]): boolean {
+  return plainLists.has(list);
 }
 
 /** `parameters`, `parameters[3]` or `parameters[3].grad`: where an array came from, for an error. */

@@ -25,9 +25,11 @@ function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
 }
 
 describe('wasm == js, bit for bit', () => {
-  it('the SIMD module validates here (Node 20 has wasm SIMD) and is at most 16 KB', () => {
+  // The budget grew from 16 KB with the optimizer step kernels (issue 12) and the 16-bit ones (issue 13):
+  // 20.7 KB then. It is embedded (base64) in the browser build, so growth should be a decision.
+  it('the SIMD module validates here (Node 20 has wasm SIMD) and is at most 22 KB', () => {
     expect(modules.simd).toBeDefined();
-    expect(atob(simdWasm).length).toBeLessThanOrEqual(16 * 1024);
+    expect(atob(simdWasm).length).toBeLessThanOrEqual(22 * 1024);
   });
 
   for (const [flavour, wasm] of flavours) {
