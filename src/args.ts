@@ -215,7 +215,11 @@ function halfView(value: unknown, at: string): KernelArray | undefined {
     dtype = 'float16';
   } else if (kind === undefined && value instanceof HalfGradient) {
     const b = (value as HalfGradient).bits;
-    dtype = (value as HalfGradient).dtype;
+    const d = (value as HalfGradient).dtype;
+    if (d !== 'float16' && d !== 'bfloat16') {
+      throw new TypeError(`${at}: a 16-bit gradient's dtype must be 'float16' or 'bfloat16', got ${describe(d)}`);
+    }
+    dtype = d;
     if (typedArrayKind(b) !== 'Uint16Array') {
       throw new TypeError(`${at}: a 16-bit gradient's bits must be a Uint16Array, got ${describe(b)}`);
     }

@@ -153,6 +153,17 @@ describe(`16-bit gradients on the ${g.getBackend().name} backend (${g.getBackend
       }),
     ).toThrow(/parameters\[0\]\.data: expected a Float32Array or Float64Array/);
     expect(() => new g.SGD([{ data: new Uint16Array(2) as never, grad: null }]).step()).toThrow(TypeError);
+    // A look-alike carrying the brand (Symbol.for is global) is still checked: its dtype, its bits.
+    const forged = { bits: new Uint16Array(2), dtype: 'float8' };
+    Object.defineProperty(forged, Symbol.for('gradclip.HalfGradient'), { value: true });
+    expect(() => g.clipGradNorm(forged as never, 1)).toThrow(
+      /dtype must be 'float16' or 'bfloat16', got string "float8"/,
+    );
+    const forgedBits = { bits: [1, 2], dtype: 'float16' };
+    Object.defineProperty(forgedBits, Symbol.for('gradclip.HalfGradient'), { value: true });
+    expect(() => g.getTotalNorm([{ grad: forgedBits }] as never)).toThrow(
+      /tensors\[0\]\.grad: a 16-bit gradient's bits must be a Uint16Array, got Array\(2\)/,
+    );
     const detached = new Uint16Array(4);
     structuredClone(detached.buffer, { transfer: [detached.buffer] });
     expect(() => g.clipGradNorm(g.float16(detached), 1)).toThrow(/detached/);
