@@ -74,7 +74,7 @@ function consumer(name, pkg) {
 }
 
 // ---- TypeScript consumers ---------------------------------------------------------------------
-const TS_SOURCE = `import { clip_grad_norm_, clipGradNorm, GradientBuffer, getBackend, type ParameterLike } from 'gradclip';
+const TS_SOURCE = `import { clip_grad_norm_, clipGradNorm, float16, GradientBuffer, getBackend, type ParameterLike } from 'gradclip';
 
 // A model's own parameter type: grad optional, one dtype (issue 9.4).
 interface Param {
@@ -89,7 +89,9 @@ const view: Float32Array = buffer.views[0];
 view.set([6, 8]);
 const f64: Float64Array = new GradientBuffer([1], { dtype: 'float64' }).views[0];
 clipGradNorm(buffer.views, 5, { normType: 'inf' });
-console.log(JSON.stringify({ total, view: Array.from(view), f64: f64.length, grad: asLike.grad?.length, backend: getBackend().name }));
+// A 16-bit gradient as raw bits, bare and as a parameter's grad (issue 13).
+const half: number = clipGradNorm([float16(new Uint16Array([0x4200, 0xc400])), { grad: float16(new Uint16Array([0x3c00])) }], 1);
+console.log(JSON.stringify({ total, view: Array.from(view), f64: f64.length, grad: asLike.grad?.length, half, backend: getBackend().name }));
 `;
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const strict = { strict: true, skipLibCheck: false, types: ['node'], lib: ['es2022'], target: 'es2022' };

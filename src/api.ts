@@ -60,6 +60,7 @@ export type {
   Float16ArrayLike,
   GradArray,
   HalfGradientLike,
+  HalfParameterLike,
   NormOptions,
   NormType,
   ParameterLike,

@@ -4,7 +4,10 @@ import type { HalfGradient } from './half.js';
 export type { BackendName, GradArray };
 
 /** A runtime's `Float16Array` (Chromium, Firefox, Deno, newer Node; not Node 20), typed structurally. */
-export type Float16ArrayLike = ArrayBufferView & { readonly [Symbol.toStringTag]: 'Float16Array' };
+export type Float16ArrayLike = ArrayBufferView & {
+  readonly length: number;
+  readonly [Symbol.toStringTag]: 'Float16Array';
+};
 
 /**
  * A 16-bit gradient: a `Float16Array`, or raw bits wrapped by `float16(u16)` / `bfloat16(u16)`. Accepted
@@ -17,7 +20,12 @@ export type HalfGradientLike = Float16ArrayLike | HalfGradient;
  * (an object must still have the property: `{}` is refused at run time, so a misspelt key is caught).
  */
 export interface ParameterLike {
-  grad?: GradArray | HalfGradientLike | null;
+  grad?: GradArray | null;
+}
+
+/** A parameter whose gradient is 16-bit (see HalfGradientLike); the clip and norm functions take it too. */
+export interface HalfParameterLike {
+  grad?: HalfGradientLike | null;
 }
 
 /** One gradient array, one parameter-like, or any iterable of them (read exactly once). */
@@ -25,7 +33,8 @@ export type Parameters =
   | GradArray
   | HalfGradientLike
   | ParameterLike
-  | Iterable<GradArray | HalfGradientLike | ParameterLike | null | undefined>;
+  | HalfParameterLike
+  | Iterable<GradArray | HalfGradientLike | ParameterLike | HalfParameterLike | null | undefined>;
 
 /** A p-norm order: any number, or the strings torch accepts for ±infinity. */
 export type NormType = number | 'inf' | '-inf' | 'Infinity' | '-Infinity';
