@@ -261,6 +261,11 @@ export abstract class Optimizer<O extends object> {
           throw new TypeError(`${at}: expected a parameter { data, grad }, got ${describe(p)}`);
         }
         if (seen.has(p)) throw new TypeError(`${at}: this parameter appears more than once (torch refuses it too)`);
+        // Checked now as torch checks its tensors (and again at every step: data may be replaced).
+        const data = (p as Param).data;
+        if (!isGradArray(data)) {
+          throw new TypeError(`${at}.data: expected a Float32Array or Float64Array, got ${describe(data)}`);
+        }
         seen.add(p);
       });
     });

@@ -620,6 +620,18 @@ describe('bad input: a clear error naming the argument, before anything is writt
       RangeError,
     ],
     [
+      'a param without data',
+      () => new g.SGD([{ grad: null }] as never),
+      /params\[0\]\.data: expected a Float32Array or Float64Array, got undefined/,
+      TypeError,
+    ],
+    [
+      'a 16-bit param',
+      () => new g.SGD([{ data: g.float16(new Uint16Array(2)), grad: null }] as never),
+      /params\[0\]\.data: expected a Float32Array or Float64Array, got HalfGradient/,
+      TypeError,
+    ],
+    [
       'a param twice',
       () => {
         const p = model(1);
