@@ -97,15 +97,16 @@ double number(napi_env env, napi_value v, const char* name) {
   return x;
 }
 
-// A float typed array's element type, length and data pointer (byteOffset applied), from the
-// engine; anything that is not a Float32Array/Float64Array gives false.
+// A typed array's element type, length and data pointer (byteOffset applied), from the engine.
 struct FloatArray {
   bool f64;
   std::size_t length;
   void* data;
   Half half = Half::None;
 };
-bool float_array(napi_env env, napi_value v, FloatArray* out) {
+// A kernel array: a float array, or 16-bit bits — float16 in a Uint16Array, bfloat16 in an Int16Array,
+// as the facade passes them (src/half.ts).
+bool kernel_array(napi_env env, napi_value v, FloatArray* out) {
   bool is_typed = false;
   if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
   napi_typedarray_type type = napi_int8_array;
@@ -113,19 +114,13 @@ bool float_array(napi_env env, napi_value v, FloatArray* out) {
   // so the pointer stays valid for as long as the buffer is neither detached nor freed.
   check(napi_get_typedarray_info(env, v, &type, &out->length, &out->data, nullptr, nullptr), "napi_get_typedarray_info");
   out->f64 = type == napi_float64_array;
-  return type == napi_float32_array || type == napi_float64_array;
-}
-
-// A kernel array: a float array, or 16-bit bits — float16 in a Uint16Array, bfloat16 in an Int16Array,
-// as the facade passes them (src/half.ts).
-bool kernel_array(napi_env env, napi_value v, FloatArray* out) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
-  napi_typedarray_type type = napi_int8_array;
-  check(napi_get_typedarray_info(env, v, &type, &out->length, &out->data, nullptr, nullptr), "napi_get_typedarray_info");
-  out->f64 = type == napi_float64_array;
   out->half = type == napi_uint16_array ? Half::F16 : type == napi_int16_array ? Half::BF16 : Half::None;
   return type == napi_float32_array || type == napi_float64_array || out->half != Half::None;
+}
+
+// A Float32Array/Float64Array only (scales, outputs, the column and step arrays).
+bool float_array(napi_env env, napi_value v, FloatArray* out) {
+  return kernel_array(env, v, out) && out->half == Half::None;
 }
 
 // Unpacks `list` (an Array of kernel arrays). The facade has validated it, so anything else is a

@@ -1,11 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../src/backends/js.js';
-import { loadNative, nativeBinding } from '../src/backends/native.js';
 import { createWasmBackend, embeddedModules } from '../src/backends/wasm.js';
 import { scalarWasm, simdWasm } from '../src/backends/wasm-modules.generated.js';
 import { decode, encodeDouble, encodeF32, f32BitsToF16, type HalfDtype, roundTo } from '../src/half.js';
 import * as g from '../src/index.js';
 import { fixtureNumber, loadFixtures } from './support/fixtures.js';
+import { nativeConfigs, tryNative } from './support/native.js';
 import { rng } from './support/rng.js';
 
 /**
@@ -172,24 +172,11 @@ describe(`16-bit gradients on the ${g.getBackend().name} backend (${g.getBackend
 
 // ---- identity: every backend, instruction set and thread count gives the same bits -----------------------
 
-let native: ReturnType<typeof loadNative> | undefined;
-try {
-  native = loadNative();
-} catch {
-  native = undefined;
-}
+const native = tryNative();
 const modules = embeddedModules(simdWasm, scalarWasm);
 
 describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threads 1 and 2)', () => {
-  const isas = native ? nativeBinding().info().supported : [];
-  const initial = native ? nativeBinding().info() : undefined;
-  afterAll(() => {
-    if (!initial) return;
-    const b = nativeBinding();
-    b.setIsa(initial.isa);
-    b.setThreads(initial.threads);
-    b.setParallelThreshold(initial.parallelThreshold);
-  });
+  const { each } = nativeConfigs(native);
   const backends = () => {
     const list: [
       string,
@@ -238,16 +225,7 @@ describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threa
       };
       const expected = run(jsBackend);
       for (const [name, b] of backends()) expect(run(b), name).toBe(expected);
-      if (!native) return;
-      const bind = nativeBinding();
-      bind.setParallelThreshold(0);
-      for (const isa of isas) {
-        expect(bind.setIsa(isa)).toBe(true);
-        for (const threads of [1, 2]) {
-          bind.setThreads(threads);
-          expect(run(native), `native ${isa} threads ${threads}`).toBe(expected);
-        }
-      }
+      each((label) => expect(run(native as NonNullable<typeof native>), label).toBe(expected));
     });
   }
 });

@@ -2,11 +2,12 @@ import { deserialize, serialize } from 'node:v8';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type GradArray, StepHyper as H, StepKind, stepWidth } from '../src/backends/backend.js';
 import { jsBackend } from '../src/backends/js.js';
-import { loadNative, nativeBinding } from '../src/backends/native.js';
+import { nativeBinding } from '../src/backends/native.js';
 import { createWasmBackend, embeddedModules } from '../src/backends/wasm.js';
 import { scalarWasm, simdWasm } from '../src/backends/wasm-modules.generated.js';
 import * as g from '../src/index.js';
 import { decode, fixtureNumber, loadOptimFixtures, type OptimFixtureCase } from './support/fixtures.js';
+import { nativeConfigs, tryNative } from './support/native.js';
 import { rng } from './support/rng.js';
 
 /**
@@ -149,12 +150,7 @@ describe(`torch 1.13's optimizer fixtures (${cases.length} cases) on the ${g.get
 
 // ---- the kernels: every backend, instruction set and thread count gives the same bits ----------------
 
-let native: ReturnType<typeof loadNative> | undefined;
-try {
-  native = loadNative();
-} catch {
-  native = undefined;
-}
+const native = tryNative();
 const modules = embeddedModules(simdWasm, scalarWasm);
 const wasmBackends = [createWasmBackend(modules, true), createWasmBackend(modules, false)];
 
@@ -245,15 +241,7 @@ function threeSteps(
 }
 
 describe('the step kernels: the same bits on every backend, instruction set and thread count', () => {
-  const isas = native ? nativeBinding().info().supported : [];
-  const initial = native ? nativeBinding().info() : undefined;
-  afterAll(() => {
-    if (!initial) return;
-    const b = nativeBinding();
-    b.setIsa(initial.isa);
-    b.setThreads(initial.threads);
-    b.setParallelThreshold(initial.parallelThreshold);
-  });
+  const { isas, each } = nativeConfigs(native);
   for (const cfg of configs()) {
     for (const Ctor of [Float32Array, Float64Array]) {
       it(`${cfg.name}, ${Ctor.name}: wasm SIMD, wasm scalar${isas.length ? `, native ${isas.join('/')} × threads 1, 2` : ''} = js`, () => {
@@ -267,16 +255,9 @@ describe('the step kernels: the same bits on every backend, instruction set and 
           expect(nans.every((w) => w === 0x7fc00000)).toBe(true);
         }
         for (const w of wasmBackends) expect(threeSteps(w, cfg.kind, cfg.hyper, Ctor), `wasm ${w.isa}`).toBe(expected);
-        if (!native) return;
-        const b = nativeBinding();
-        b.setParallelThreshold(0);
-        for (const isa of isas) {
-          expect(b.setIsa(isa)).toBe(true);
-          for (const threads of [1, 2]) {
-            b.setThreads(threads);
-            expect(threeSteps(native, cfg.kind, cfg.hyper, Ctor), `native ${isa} threads ${threads}`).toBe(expected);
-          }
-        }
+        each((label) =>
+          expect(threeSteps(native as NonNullable<typeof native>, cfg.kind, cfg.hyper, Ctor), label).toBe(expected),
+        );
       });
     }
   }

@@ -152,8 +152,8 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
    * buffer: no subclass constructor, getter or species runs here.
    */
   function forPieces(
-    a: GradArray,
-    f32: boolean,
+    a: KernelArray,
+    size: 2 | 4 | 8,
     piece: number,
     writes: boolean,
     privateOnly: boolean,
@@ -161,7 +161,6 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
   ): void {
     const length = lengthOf(a);
     const arena = privateOnly ? undefined : arenas.get(bufferOf(a));
-    const size = f32 ? 4 : 8;
     if (arena) {
       const offset = byteOffsetOf(a);
       for (let start = 0; start < length; start += piece) {
@@ -169,39 +168,16 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
       }
       return;
     }
-    for (let start = 0; start < length; start += piece) {
-      const n = Math.min(piece, length - start);
-      const window = f32 ? new Float32Array(scratchMemory, scratch, n) : new Float64Array(scratchMemory, scratch, n);
-      copyInto(window, viewOf(a, f32, start, n), 0);
-      kernel(scratchKernels, scratch, n);
-      if (writes) copyInto(viewOf(a, f32, start, n), window, 0);
-    }
-  }
-
-  /** forPieces for 16-bit bits: in place in an arena, else through the scratch region as Uint16 pieces. */
-  function forHalfPieces(
-    a: HalfBits,
-    piece: number,
-    writes: boolean,
-    privateOnly: boolean,
-    kernel: (k: Kernels, ptr: number, n: number) => void,
-  ): void {
-    const length = lengthOf(a);
-    const arena = privateOnly ? undefined : arenas.get(bufferOf(a));
-    if (arena) {
-      const offset = byteOffsetOf(a);
-      for (let start = 0; start < length; start += piece)
-        kernel(arena, offset + start * 2, Math.min(piece, length - start));
-      return;
-    }
+    // 16-bit bits are copied as Uint16Array pieces (the same bytes, whichever dtype they hold).
     const buffer = bufferOf(a) as ArrayBuffer;
+    const Ctor = size === 2 ? Uint16Array : size === 4 ? Float32Array : Float64Array;
     for (let start = 0; start < length; start += piece) {
       const n = Math.min(piece, length - start);
-      const window = new Uint16Array(scratchMemory, scratch, n);
-      const part = new Uint16Array(buffer, byteOffsetOf(a) + start * 2, n);
-      window.set(part);
+      const window = new Ctor(scratchMemory, scratch, n);
+      const part = new Ctor(buffer, byteOffsetOf(a) + start * size, n);
+      copyInto(window as GradArray, part as GradArray, 0);
       kernel(scratchKernels, scratch, n);
-      if (writes) part.set(window);
+      if (writes) copyInto(part as GradArray, window as GradArray, 0);
     }
   }
 
@@ -212,19 +188,19 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
     let nan = false;
     if (op === ReduceOp.SumAbs || op === ReduceOp.SumSquares || op === ReduceOp.SumPow) {
       const mode = op === ReduceOp.SumAbs ? 0 : op === ReduceOp.SumSquares ? 1 : 2;
-      forHalfPieces(a, BLOCK, false, mode === 2, (k, ptr, n) => {
+      forPieces(a, 2, BLOCK, false, mode === 2, (k, ptr, n) => {
         acc += k.blockSumHalf(ptr, n, mode, p, s, bf16);
       });
       return acc;
     }
     if (op === ReduceOp.CountNonzero) {
-      forHalfPieces(a, SCRATCH_BYTES / 2, false, false, (k, ptr, n) => {
+      forPieces(a, 2, SCRATCH_BYTES / 2, false, false, (k, ptr, n) => {
         acc += k.countNonzeroHalf(ptr, n);
       });
       return acc;
     }
     const max = op === ReduceOp.MaxAbs;
-    forHalfPieces(a, SCRATCH_BYTES / 2, false, false, (k, ptr, n) => {
+    forPieces(a, 2, SCRATCH_BYTES / 2, false, false, (k, ptr, n) => {
       const r = k.extremeAbsHalf(ptr, n, max, bf16);
       if (r !== r) nan = true;
       else if (max ? r > acc : r < acc) acc = r;
@@ -234,14 +210,14 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
 
   function scaleHalf(a: HalfBits, dtype: HalfDtype, coef: number): void {
     const c = decode(encodeDouble(coef, dtype), dtype);
-    forHalfPieces(a, SCRATCH_BYTES / 2, true, false, (k, ptr, n) => k.scaleHalf(ptr, n, c, dtype === 'bfloat16'));
+    forPieces(a, 2, SCRATCH_BYTES / 2, true, false, (k, ptr, n) => k.scaleHalf(ptr, n, c, dtype === 'bfloat16'));
   }
 
   function clampHalf(a: HalfBits, dtype: HalfDtype, lo: number, hi: number): void {
     const loBits = encodeDouble(lo, dtype);
     const hiBits = encodeDouble(hi, dtype);
     const [l, h] = [decode(loBits, dtype), decode(hiBits, dtype)];
-    forHalfPieces(a, SCRATCH_BYTES / 2, true, false, (k, ptr, n) =>
+    forPieces(a, 2, SCRATCH_BYTES / 2, true, false, (k, ptr, n) =>
       k.clampHalf(ptr, n, l, h, loBits, hiBits, dtype === 'bfloat16'),
     );
   }
@@ -255,7 +231,7 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
   function scaleFloat(a: GradArray, coef: number): void {
     const f32 = isF32(a);
     const c = f32 ? Math.fround(coef) : coef;
-    forPieces(a, f32, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
+    forPieces(a, f32 ? 4 : 8, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
       if (f32) k.scaleF32(ptr, n, c);
       else k.scaleF64(ptr, n, c);
     });
@@ -317,7 +293,7 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
       case ReduceOp.SumAbs:
       case ReduceOp.SumSquares: {
         const squares = op === ReduceOp.SumSquares ? 1 : 0;
-        forPieces(a, f32, BLOCK, false, false, (k, ptr, n) => {
+        forPieces(a, f32 ? 4 : 8, BLOCK, false, false, (k, ptr, n) => {
           acc += f32 ? k.blockSumF32(ptr, n, squares, s) : k.blockSumF64(ptr, n, squares, s);
         });
         return acc;
@@ -325,14 +301,14 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
       case ReduceOp.SumPow:
         // Math.pow's tables are static data in linear memory, and a GradientBuffer's memory can be
         // written by anyone holding its ArrayBuffer: general-p sums run on the private instance.
-        forPieces(a, f32, BLOCK, false, true, (k, ptr, n) => {
+        forPieces(a, f32 ? 4 : 8, BLOCK, false, true, (k, ptr, n) => {
           acc += f32 ? k.blockSumPowF32(ptr, n, p, s) : k.blockSumPowF64(ptr, n, p, s);
         });
         return acc;
       case ReduceOp.MaxAbs:
       case ReduceOp.MinAbs: {
         const max = op === ReduceOp.MaxAbs;
-        forPieces(a, f32, chunk, false, false, (k, ptr, n) => {
+        forPieces(a, f32 ? 4 : 8, chunk, false, false, (k, ptr, n) => {
           const r = max
             ? f32
               ? k.maxAbsF32(ptr, n)
@@ -346,7 +322,7 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
         return nan ? Number.NaN : acc;
       }
       case ReduceOp.CountNonzero:
-        forPieces(a, f32, chunk, false, false, (k, ptr, n) => {
+        forPieces(a, f32 ? 4 : 8, chunk, false, false, (k, ptr, n) => {
           acc += f32 ? k.countNonzeroF32(ptr, n) : k.countNonzeroF64(ptr, n);
         });
         return acc;
@@ -430,7 +406,7 @@ export function createWasmBackend(modules: WasmModules, preferSimd = true): Wasm
         }
         const a = x as GradArray;
         const f32 = isF32(a);
-        forPieces(a, f32, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
+        forPieces(a, f32 ? 4 : 8, f32 ? SCRATCH_BYTES / 4 : SCRATCH_BYTES / 8, true, false, (k, ptr, n) => {
           if (f32) k.clampF32(ptr, n, Math.fround(lo), Math.fround(hi));
           else k.clampF64(ptr, n, lo, hi);
         });
