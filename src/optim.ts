@@ -281,7 +281,10 @@ export abstract class Optimizer<O extends object> {
     const groups: Plan['groups'] = [];
     const grads: GradArray[] = [];
     const all: GradArray[] = [];
-    const labels: string[] = [];
+    // Where each pair of `all` came from (group, index): the labels of error messages are built only
+    // when one is thrown (a step over 10,000 parameters must not format 20,000 strings).
+    const loc: number[] = [];
+    const label = (k: number) => `${this.where(loc[2 * (k >> 1)], loc[2 * (k >> 1) + 1])}.${k & 1 ? 'grad' : 'data'}`;
     let index = 0;
     this.param_groups.forEach((group, gi) => {
       // A scheduler may have changed lr (or anything) since the last step: read once, checked as the
@@ -292,12 +295,17 @@ export abstract class Optimizer<O extends object> {
       group.params.forEach((p, i) => {
         const data = p.data;
         const grad = p.grad;
-        const at = this.where(gi, i);
-        if (!isGradArray(data))
-          throw new TypeError(`${at}.data: expected a Float32Array or Float64Array, got ${describe(data)}`);
+        if (!isGradArray(data)) {
+          throw new TypeError(
+            `${this.where(gi, i)}.data: expected a Float32Array or Float64Array, got ${describe(data)}`,
+          );
+        }
         if (grad !== null && grad !== undefined) {
-          if (!isGradArray(grad))
-            throw new TypeError(`${at}.grad: expected a Float32Array, Float64Array or null, got ${describe(grad)}`);
+          if (!isGradArray(grad)) {
+            throw new TypeError(
+              `${this.where(gi, i)}.grad: expected a Float32Array, Float64Array or null, got ${describe(grad)}`,
+            );
+          }
           entry.params.push(p);
           entry.data.push(data);
           entry.grads.push(grad);
@@ -306,36 +314,35 @@ export abstract class Optimizer<O extends object> {
           entry.index.push(index);
           grads.push(grad);
           all.push(data, grad);
-          labels.push(`${at}.data`, `${at}.grad`);
+          loc.push(gi, i);
         }
         index++;
       });
       groups.push(entry);
     });
     // No user code runs from here on: lengths, dtypes and buffers are read through the engine's accessors.
-    for (let k = 0; k < all.length; k += 2) {
-      const [data, grad] = [all[k], all[k + 1]];
-      for (const [a, label] of [
-        [data, labels[k]],
-        [grad, labels[k + 1]],
-      ] as const) {
-        if (lengthOf(a) === 0 && isDetachedView(a)) throw new TypeError(`${label}: its ArrayBuffer is detached`);
-        if (forAsync && isResizable(bufferOf(a))) {
-          throw new TypeError(`${label}: its ArrayBuffer is resizable, which stepAsync cannot allow (use step())`);
-        }
+    for (let k = 0; k < all.length; k++) {
+      const a = all[k];
+      if (lengthOf(a) === 0 && isDetachedView(a)) throw new TypeError(`${label(k)}: its ArrayBuffer is detached`);
+      if (forAsync && isResizable(bufferOf(a))) {
+        throw new TypeError(`${label(k)}: its ArrayBuffer is resizable, which stepAsync cannot allow (use step())`);
       }
+    }
+    for (let k = 0; k < all.length; k += 2) {
+      const data = all[k];
+      const grad = all[k + 1];
       if (isF32(data) !== isF32(grad)) {
         throw new TypeError(
-          `${labels[k + 1]}: a ${isF32(grad) ? 'Float32Array' : 'Float64Array'} for ${isF32(data) ? 'Float32Array' : 'Float64Array'} data (same dtype needed)`,
+          `${label(k + 1)}: a ${isF32(grad) ? 'Float32Array' : 'Float64Array'} for ${isF32(data) ? 'Float32Array' : 'Float64Array'} data (same dtype needed)`,
         );
       }
       if (lengthOf(data) !== lengthOf(grad)) {
         throw new RangeError(
-          `${labels[k + 1]}: ${lengthOf(grad)} elements for ${lengthOf(data)} of data (same length needed)`,
+          `${label(k + 1)}: ${lengthOf(grad)} elements for ${lengthOf(data)} of data (same length needed)`,
         );
       }
     }
-    this.checkOverlaps(all, labels);
+    this.checkOverlaps(all, label);
     // State made for an earlier data array must still fit this one, and every state array must be one
     // (optimizer.state is readable and writable, as torch's is).
     for (const g of groups) {
@@ -346,9 +353,11 @@ export abstract class Optimizer<O extends object> {
         for (const key of STATE_ARRAYS) {
           const a = s[key];
           if (a === undefined || (a === null && key === 'momentum_buffer')) continue;
-          const where = `optimizer.state.get(${this.labelOf(p)}).${key}`;
-          if (!isGradArray(a))
-            throw new TypeError(`${where}: expected a Float32Array or Float64Array, got ${describe(a)}`);
+          if (!isGradArray(a)) {
+            throw new TypeError(
+              `optimizer.state.get(${this.labelOf(p)}).${key}: expected a Float32Array or Float64Array, got ${describe(a)}`,
+            );
+          }
           if (lengthOf(a) !== lengthOf(data) || isF32(a) !== isF32(data)) {
             const kind = (x: GradArray) => `${lengthOf(x)} ${isF32(x) ? 'float32' : 'float64'}`;
             const detached = lengthOf(a) === 0 && isDetachedView(a) ? ' (detached)' : '';
@@ -371,7 +380,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   /** No two of the arrays may share memory: a gradient shared by two parameters, or one that is its own data, would be read after it was written. */
-  private checkOverlaps(all: GradArray[], labels: string[]): void {
+  private checkOverlaps(all: GradArray[], label: (k: number) => string): void {
     const same = all.length === this.checked.length && all.every((a, i) => a === this.checked[i]);
     if (same) return;
     const spans = all.map((a, i) => {
@@ -386,7 +395,7 @@ export abstract class Optimizer<O extends object> {
       if (a.buffer === b.buffer && b.start < a.end && a.end > a.start && b.end > b.start) {
         const [x, y] = a.i < b.i ? [a.i, b.i] : [b.i, a.i];
         throw new TypeError(
-          `${labels[y]}: shares memory with ${labels[x]} (each parameter needs its own data and grad arrays)`,
+          `${label(y)}: shares memory with ${label(x)} (each parameter needs its own data and grad arrays)`,
         );
       }
     }
