@@ -376,7 +376,7 @@ export function adamStepF64(
 /** The value of 16-bit bits (exact). */
 // @ts-ignore: decorator
 @inline
-function halfValue(b: u32, bf16: bool): f64 {
+export function halfValue(b: u32, bf16: bool): f64 {
   if (bf16) return <f64>reinterpret<f32>(b << 16);
   // |x|'s bits moved into a float32's exponent and mantissa fields are |x| · 2^-112, subnormals
   // included (they become float32 subnormals): one exact multiply by 2^112 restores it.

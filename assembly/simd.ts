@@ -3,7 +3,17 @@
 // (AssemblyScript keeps locals, not arrays, in registers), and combined in registers too, so
 // the kernels never write linear memory they were not asked to; everything else mirrors scalar.ts.
 import { LANES } from './contract';
-import { adamStep, canonicalizeRange, clampRange, extremeAbsRange, scaleRange, sgdStep } from './common';
+import {
+  adamStep,
+  blockSumHalf as blockSumHalfScalar,
+  blockSumScalar,
+  canonicalizeRange,
+  clampRange,
+  extremeAbsRange,
+  halfValue,
+  scaleRange,
+  sgdStep,
+} from './common';
 
 export {
   blockSumPowF32,
@@ -12,7 +22,6 @@ export {
   colSumSquaresF64,
   countNonzeroF32,
   countNonzeroF64,
-  blockSumHalf,
   clampHalf,
   countNonzeroHalf,
   extremeAbsHalf,
@@ -129,6 +138,153 @@ export function blockSumF32(ptr: usize, n: i32, squares: bool, s: f64): f64 {
 
 export function blockSumF64(ptr: usize, n: i32, squares: bool, s: f64): f64 {
   return squares ? blockSum<f64>(ptr, n, s, true) : blockSum<f64>(ptr, n, s, false);
+}
+
+// ---- 16-bit blocks: eight values per load, decoded in f32x4, then the same lanes as blockSum ----
+
+/**
+ * Four 16-bit values (the i32x4 `w`) moved into float32's fields: bfloat16 (shift 16) is the upper half
+ * of a float32, exactly x; float16 without its sign (shift 13) becomes |x|·2^-112 exactly (subnormals
+ * as float32 subnormals). Nothing multiplies the float32 (a multiply of a subnormal float32 is several
+ * times slower on x86): once widened to double, |x|·2^-112 is a normal number and so are its square
+ * and every sum of squares (>= 2^-272), so each rounding is x²'s own scaled by 2^-224, undone exactly
+ * at the end. Finite float16 only (the caller checks).
+ */
+// @ts-ignore: decorator
+@inline
+function decode4(w: v128, shift: i32): v128 {
+  return i32x4.shl(w, shift);
+}
+
+/** The upper two float32 of `q` moved down, for promote_low. */
+// @ts-ignore: decorator
+@inline
+function upper(q: v128): v128 {
+  return v128.shuffle<u32>(q, q, 2, 3, 2, 3);
+}
+
+// @ts-ignore: decorator
+@inline
+function square(v: v128): v128 {
+  return f64x2.mul(v, v);
+}
+
+/** The squares of 16-bit elements j and j + 1 of a block's tail (0 past the end), as tailTerms. */
+function tailSquaresHalf(ptr: usize, j: i32, n: i32, bf16: bool): v128 {
+  const down: f64 = bf16 ? 1 : 1.925929944387236e-34; // 2^-112, as decode4's float16
+  const lo = halfValue(<u32>load<u16>(ptr + (<usize>j << 1)), bf16) * down;
+  const hi: f64 = j + 1 < n ? halfValue(<u32>load<u16>(ptr + (<usize>(j + 1) << 1)), bf16) * down : 0;
+  return square(f64x2.replace_lane(f64x2.splat(lo), 1, hi));
+}
+
+/**
+ * Σx² over one block of 16-bit values: the lanes, tail and tree of blockSum, each element decoded
+ * exactly (decode4). A float16 block holding an infinity or NaN is summed by the scalar kernel instead
+ * (the same SPEC §6 bits): the check is one unsigned max per eight values. One copy for both dtypes (the
+ * dtype is a mask, a shift and a unit, not a branch) and only the norm's unscaled squares: |x|, |x|^p
+ * and the rescaled sums of SPEC §6's overflow recompute stay scalar, which keeps the module small.
+ */
+function blockSumSquaresHalf(ptr: usize, n: i32, bf16: bool): f64 {
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let a2 = f64x2.splat(0);
+  let a3 = f64x2.splat(0);
+  let a4 = f64x2.splat(0);
+  let a5 = f64x2.splat(0);
+  let a6 = f64x2.splat(0);
+  let a7 = f64x2.splat(0);
+  let a8 = f64x2.splat(0);
+  let a9 = f64x2.splat(0);
+  let a10 = f64x2.splat(0);
+  let a11 = f64x2.splat(0);
+  let a12 = f64x2.splat(0);
+  let a13 = f64x2.splat(0);
+  let a14 = f64x2.splat(0);
+  let a15 = f64x2.splat(0);
+  const magnitude = i16x8.splat(<i16>(bf16 ? 0xffff : 0x7fff));
+  const shift: i32 = bf16 ? 16 : 13;
+  let top = i16x8.splat(0);
+  let i: i32 = 0;
+  for (; i + LANES <= n; i += LANES) {
+    const p = ptr + (<usize>i << 1);
+    let w = v128.load(p);
+    w = v128.and(w, magnitude);
+    top = i16x8.max_u(top, w);
+    let q = decode4(i32x4.extend_low_i16x8_u(w), shift);
+    a0 = f64x2.add(a0, square(f64x2.promote_low_f32x4(q)));
+    a1 = f64x2.add(a1, square(f64x2.promote_low_f32x4(upper(q))));
+    q = decode4(i32x4.extend_high_i16x8_u(w), shift);
+    a2 = f64x2.add(a2, square(f64x2.promote_low_f32x4(q)));
+    a3 = f64x2.add(a3, square(f64x2.promote_low_f32x4(upper(q))));
+    w = v128.load(p + 16);
+    w = v128.and(w, magnitude);
+    top = i16x8.max_u(top, w);
+    q = decode4(i32x4.extend_low_i16x8_u(w), shift);
+    a4 = f64x2.add(a4, square(f64x2.promote_low_f32x4(q)));
+    a5 = f64x2.add(a5, square(f64x2.promote_low_f32x4(upper(q))));
+    q = decode4(i32x4.extend_high_i16x8_u(w), shift);
+    a6 = f64x2.add(a6, square(f64x2.promote_low_f32x4(q)));
+    a7 = f64x2.add(a7, square(f64x2.promote_low_f32x4(upper(q))));
+    w = v128.load(p + 32);
+    w = v128.and(w, magnitude);
+    top = i16x8.max_u(top, w);
+    q = decode4(i32x4.extend_low_i16x8_u(w), shift);
+    a8 = f64x2.add(a8, square(f64x2.promote_low_f32x4(q)));
+    a9 = f64x2.add(a9, square(f64x2.promote_low_f32x4(upper(q))));
+    q = decode4(i32x4.extend_high_i16x8_u(w), shift);
+    a10 = f64x2.add(a10, square(f64x2.promote_low_f32x4(q)));
+    a11 = f64x2.add(a11, square(f64x2.promote_low_f32x4(upper(q))));
+    w = v128.load(p + 48);
+    w = v128.and(w, magnitude);
+    top = i16x8.max_u(top, w);
+    q = decode4(i32x4.extend_low_i16x8_u(w), shift);
+    a12 = f64x2.add(a12, square(f64x2.promote_low_f32x4(q)));
+    a13 = f64x2.add(a13, square(f64x2.promote_low_f32x4(upper(q))));
+    q = decode4(i32x4.extend_high_i16x8_u(w), shift);
+    a14 = f64x2.add(a14, square(f64x2.promote_low_f32x4(q)));
+    a15 = f64x2.add(a15, square(f64x2.promote_low_f32x4(upper(q))));
+  }
+  // float16 infinities and NaNs (bits 0x7c00 and up) decode to finite values above: such a block is the
+  // scalar kernel's.
+  if (!bf16 && v128.any_true(i16x8.ge_u(top, i16x8.splat(0x7c00)))) return blockSumScalar<u16>(ptr, n, true, 1, false);
+  if (i + 0 < n) a0 = f64x2.add(a0, tailSquaresHalf(ptr, i + 0, n, bf16));
+  if (i + 2 < n) a1 = f64x2.add(a1, tailSquaresHalf(ptr, i + 2, n, bf16));
+  if (i + 4 < n) a2 = f64x2.add(a2, tailSquaresHalf(ptr, i + 4, n, bf16));
+  if (i + 6 < n) a3 = f64x2.add(a3, tailSquaresHalf(ptr, i + 6, n, bf16));
+  if (i + 8 < n) a4 = f64x2.add(a4, tailSquaresHalf(ptr, i + 8, n, bf16));
+  if (i + 10 < n) a5 = f64x2.add(a5, tailSquaresHalf(ptr, i + 10, n, bf16));
+  if (i + 12 < n) a6 = f64x2.add(a6, tailSquaresHalf(ptr, i + 12, n, bf16));
+  if (i + 14 < n) a7 = f64x2.add(a7, tailSquaresHalf(ptr, i + 14, n, bf16));
+  if (i + 16 < n) a8 = f64x2.add(a8, tailSquaresHalf(ptr, i + 16, n, bf16));
+  if (i + 18 < n) a9 = f64x2.add(a9, tailSquaresHalf(ptr, i + 18, n, bf16));
+  if (i + 20 < n) a10 = f64x2.add(a10, tailSquaresHalf(ptr, i + 20, n, bf16));
+  if (i + 22 < n) a11 = f64x2.add(a11, tailSquaresHalf(ptr, i + 22, n, bf16));
+  if (i + 24 < n) a12 = f64x2.add(a12, tailSquaresHalf(ptr, i + 24, n, bf16));
+  if (i + 26 < n) a13 = f64x2.add(a13, tailSquaresHalf(ptr, i + 26, n, bf16));
+  if (i + 28 < n) a14 = f64x2.add(a14, tailSquaresHalf(ptr, i + 28, n, bf16));
+  if (i + 30 < n) a15 = f64x2.add(a15, tailSquaresHalf(ptr, i + 30, n, bf16));
+  a0 = f64x2.add(a0, a8);
+  a1 = f64x2.add(a1, a9);
+  a2 = f64x2.add(a2, a10);
+  a3 = f64x2.add(a3, a11);
+  a4 = f64x2.add(a4, a12);
+  a5 = f64x2.add(a5, a13);
+  a6 = f64x2.add(a6, a14);
+  a7 = f64x2.add(a7, a15);
+  a0 = f64x2.add(a0, a4);
+  a1 = f64x2.add(a1, a5);
+  a2 = f64x2.add(a2, a6);
+  a3 = f64x2.add(a3, a7);
+  a0 = f64x2.add(a0, a2);
+  a1 = f64x2.add(a1, a3);
+  a0 = f64x2.add(a0, a1);
+  // 2^224 for float16 (decode4)
+  return (f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1)) * (bf16 ? 1 : 2.695994666715064e67);
+}
+
+/** Σ|x·s| (mode 0), Σ(x·s)² (1) or Σ|x·s|^p (2) over one block of 16-bit values; SIMD for Σx². */
+export function blockSumHalf(ptr: usize, n: i32, mode: i32, p: f64, s: f64, bf16: bool): f64 {
+  return mode == 1 && s == 1 ? blockSumSquaresHalf(ptr, n, bf16) : blockSumHalfScalar(ptr, n, mode, p, s, bf16);
 }
 
 // Order-free extremes: pmax/pmin drop NaN, so NaN is tracked in a mask (x != x).

@@ -191,11 +191,31 @@ describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threa
     it(`${dtype}: reduce (every op, p = 3 too), scale, clamp over awkward sizes, NaN/inf/subnormals included`, () => {
       const make = () => {
         const r = rng(7);
-        return [0, 1, 31, 33, 1000, 65_536 + 7, 200_003].map((n) => {
-          const a = n === 0 ? new Uint16Array(0) : new Uint16Array(n);
-          for (let i = 0; i < n; i++) a[i] = Math.floor(r() * 65536);
-          return dtype === 'float16' ? a : new Int16Array(a.buffer);
-        });
+        // Random bits (NaN and infinities in nearly every block), then finite values only — zeros and
+        // subnormals included, each size around a chunk of 32 and a block of 65,536 — the same with one
+        // infinity in the second block, and with a NaN in a tail: the wasm SIMD sum of squares takes the
+        // finite blocks and hands the others to its scalar kernel.
+        const inf = dtype === 'float16' ? 0x7c00 : 0x7f80;
+        const sizes = (finite: boolean) =>
+          (finite
+            ? [31, 32, 33, 64, 1000, 65_536, 65_536 + 7, 200_003]
+            : [0, 1, 31, 33, 1000, 65_536 + 7, 200_003]
+          ).map((n) => {
+            const a = new Uint16Array(n);
+            for (let i = 0; i < n; i++) {
+              const b = Math.floor(r() * 65536);
+              a[i] = finite && (b & 0x7fff) >= inf ? b & 0xbfff : b;
+              if (finite && r() < 0.05) a[i] = r() < 0.5 ? 0 : b & 0x803f; // zeros, subnormals
+            }
+            return a;
+          });
+        const list = [...sizes(false), ...sizes(true)];
+        const withInf = sizes(true)[7] as Uint16Array;
+        withInf[70_000] = inf | 0x8000;
+        const withNaN = sizes(true)[6] as Uint16Array;
+        withNaN[65_536 + 3] = inf | 1;
+        list.push(withInf, withNaN);
+        return list.map((a) => (dtype === 'float16' ? a : new Int16Array(a.buffer)));
       };
       const run = (b: {
         reduce: typeof jsBackend.reduce;
@@ -214,6 +234,17 @@ describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threa
         ] as const) {
           const res = new Float64Array(arrays.length);
           b.reduce(arrays, op, p, null, res);
+          out.push(Array.from(res, (x) => (Number.isNaN(x) ? 'NaN' : String(x))).join(','));
+        }
+        // SPEC §6's rescaled sums (a power of two per array, as the overflow recompute passes)
+        const scales = Float64Array.from(arrays, (_, i) => [1, 2 ** -600, 2 ** 500, 0.5][i % 4] as number);
+        for (const [op, p] of [
+          [0, 1],
+          [1, 2],
+          [5, 3],
+        ] as const) {
+          const res = new Float64Array(arrays.length);
+          b.reduce(arrays, op, p, scales, res);
           out.push(Array.from(res, (x) => (Number.isNaN(x) ? 'NaN' : String(x))).join(','));
         }
         b.scale(arrays, 0.3);
