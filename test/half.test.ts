@@ -6,6 +6,7 @@ import { decode, encodeDouble, encodeF32, f32BitsToF16, type HalfDtype, roundTo 
 import * as g from '../src/index.js';
 import { fixtureNumber, loadFixtures } from './support/fixtures.js';
 import { nativeConfigs, tryNative } from './support/native.js';
+import { CONTRACT, bitsOf as doubleBits, type Order, powerNorm, VARIANTS } from './support/orders.js';
 import { rng } from './support/rng.js';
 
 /**
@@ -188,6 +189,53 @@ describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threa
     return list;
   };
   for (const dtype of DTYPES) {
+    it(`${dtype}: sums of squares and of |x| in SPEC §6's order, on data where other orders change the bits`, () => {
+      // 300 short arrays (one, two or three chunks of 32, the last one with a tail) of values spread over
+      // the dtype's whole range: the squares of 16-bit values are exact doubles, so the order of the
+      // additions alone decides the bits, and over such a range most additions round. The expected sums
+      // come from the order written out (test/support/orders.ts), and the data is checked to tell it
+      // from other lane counts, a sequential lane combine, and lanes 0-3 swapped with 8-11 in every chunk
+      // (a vector kernel's lane placement gone wrong).
+      const r = rng(dtype === 'float16' ? 31 : 32);
+      const arrays = Array.from({ length: 300 }, (_, k) => {
+        const bits = new Uint16Array([32, 64, 101][k % 3] as number);
+        for (let i = 0; i < bits.length; i++) {
+          const sign = r() < 0.5 ? 0x8000 : 0;
+          bits[i] =
+            dtype === 'float16'
+              ? sign | (Math.floor(r() * 31) << 10) | Math.floor(r() * 1024)
+              : sign | ((107 + Math.floor(r() * 40)) << 7) | Math.floor(r() * 128);
+        }
+        return bits;
+      });
+      const decoded = arrays.map((bits) => Float64Array.from(bits, (b) => value(b, dtype)));
+      const squares = decoded.map((v) => v.map((x) => x * x));
+      const swap = (a: Float64Array) =>
+        a.map((x, i) => {
+          const j = i % 32;
+          const k = j < 4 ? i + 8 : j >= 8 && j < 12 ? i - 8 : i;
+          return k < a.length ? (a[k] as number) : x;
+        });
+      const sums = (list: Float64Array[], order: Order) => list.map((a) => doubleBits(powerNorm([a], 1, order)));
+      const expected = { squares: sums(squares, CONTRACT), abs: sums(decoded, CONTRACT) };
+      for (const [variant, order] of Object.entries(VARIANTS)) {
+        if (variant.startsWith('blocks')) continue; // no array here reaches a block boundary
+        expect(sums(squares, order), variant).not.toEqual(expected.squares);
+      }
+      expect(sums(squares.map(swap), CONTRACT), 'lanes 0-3 and 8-11 swapped').not.toEqual(expected.squares);
+      const kernelArrays = arrays.map((bits) => (dtype === 'float16' ? bits : new Int16Array(bits.buffer)));
+      const check = (b: { reduce: typeof jsBackend.reduce }, label: string) => {
+        const out = new Float64Array(kernelArrays.length);
+        b.reduce(kernelArrays, 1, 2, null, out);
+        expect(Array.from(out, doubleBits), `${label}: Σx²`).toEqual(expected.squares);
+        b.reduce(kernelArrays, 0, 1, null, out);
+        expect(Array.from(out, doubleBits), `${label}: Σ|x|`).toEqual(expected.abs);
+      };
+      check(jsBackend, 'js');
+      for (const [name, b] of backends()) check(b, name);
+      each((label) => check(native as NonNullable<typeof native>, label));
+    });
+
     it(`${dtype}: reduce (every op, p = 3 too), scale, clamp over awkward sizes, NaN/inf/subnormals included`, () => {
       const make = () => {
         const r = rng(7);
@@ -210,9 +258,9 @@ describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threa
             return a;
           });
         const list = [...sizes(false), ...sizes(true)];
-        const withInf = sizes(true)[7] as Uint16Array;
+        const withInf = sizes(true)[7] as Uint16Array<ArrayBuffer>;
         withInf[70_000] = inf | 0x8000;
-        const withNaN = sizes(true)[6] as Uint16Array;
+        const withNaN = sizes(true)[6] as Uint16Array<ArrayBuffer>;
         withNaN[65_536 + 3] = inf | 1;
         list.push(withInf, withNaN);
         return list.map((a) => (dtype === 'float16' ? a : new Int16Array(a.buffer)));

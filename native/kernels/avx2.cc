@@ -55,6 +55,14 @@ struct Avx2 {
     const __m128i w = _mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
     return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(w, 16)));
   }
+  // Eight bfloat16 at once, interleaved with zeros: the upper halves of eight float32, in order.
+  static constexpr bool kPairedBF16 = true;
+  static void LoadPairBF16(const std::uint16_t* p, __m256d& lo, __m256d& hi) {
+    const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), z = _mm_setzero_si128();
+    lo = _mm256_cvtps_pd(_mm_castsi128_ps(_mm_unpacklo_epi16(z, w)));
+    hi = _mm256_cvtps_pd(_mm_castsi128_ps(_mm_unpackhi_epi16(z, w)));
+  }
+  static void UnpairBF16(__m256d&, __m256d&) {}
   using D = __m256d;
   static D LoadWide(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
   static D LoadWide(const double* p) { return _mm256_loadu_pd(p); }

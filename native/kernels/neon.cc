@@ -49,6 +49,7 @@ struct Neon {
   // One block at a time: its 16 accumulators are half of the 32 q registers.
   static constexpr std::size_t Streams = 1;
   static constexpr bool kHalfLoads = false;  // 16-bit values decoded one by one
+  static constexpr bool kPairedBF16 = false;
   using D = float64x2_t;
   static D LoadWide(const float* p) { return vcvt_f64_f32(vld1_f32(p)); }
   static D LoadWide(const double* p) { return vld1q_f64(p); }

@@ -28,6 +28,7 @@ struct Scalar {
   static constexpr std::size_t W = 1;
   static constexpr std::size_t Streams = 1;
   static constexpr bool kHalfLoads = false;  // 16-bit values decoded one by one
+  static constexpr bool kPairedBF16 = false;
   using D = double;
   static D LoadWide(const float* p) { return *p; }
   static D LoadWide(const double* p) { return *p; }

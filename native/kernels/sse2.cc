@@ -46,6 +46,7 @@ struct Sse2 {
   // One block at a time: its 16 accumulators fill the 16 xmm registers.
   static constexpr std::size_t Streams = 1;
   static constexpr bool kHalfLoads = false;  // 16-bit values decoded one by one
+  static constexpr bool kPairedBF16 = false;
   using D = __m128d;
   static D LoadWide(const float* p) {
     return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
