@@ -22,6 +22,7 @@ Usage:
   gradclip info [--json]        backend in use, ISA, threads, fallbacks, versions
   gradclip bench [--quick]      throughput benchmark (medians, GB/s, ratio to a bandwidth probe)
   gradclip bench optim          the optimizer step with the clip fused in, against PyTorch
+  gradclip bench half           float16 / bfloat16 norm passes against float32's, from memory and cache
   gradclip <command> --help     help for one command
 `;
 
@@ -34,6 +35,7 @@ supports wasm SIMD, and the versions of gradclip, Node, V8 and Node-API. --json:
 
 const BENCH_HELP = `gradclip bench [--quick] [--no-torch] [--json]
 gradclip bench optim [--quick] [--no-torch]
+gradclip bench half [--quick]
 
 Times clip_grad_norm_ (coef < 1), the no-clip case (coef = 1), clip_grad_value_ and
 get_total_norm with p = 3 (gradclip's own pow, the same bits on every backend) and getNorms
@@ -45,7 +47,9 @@ python3 can import torch. Prints one table of median ms per call, the speed-up o
 PyTorch and how close native comes to the memory bandwidth measured in the same run.
 --quick: three shapes, shorter runs (about a minute); --no-torch: skip PyTorch;
 --json: every measurement, machine-readable.
-Then the 16-bit rows: one norm pass over float32, float16 and bfloat16 values on each backend.
+Then the 16-bit rows (also \`gradclip bench half\` alone): one norm pass over float32, float16 and
+bfloat16 values on each backend, from memory and from cache, and the ratio float32's arithmetic
+alone would allow a 16-bit pass.
 Without --quick (and as \`gradclip bench optim\` alone): the optimizer table of issue 12 —
 optim.SGD (momentum 0.9) and optim.AdamW with max_grad_norm fused into the step on GPT-2-small
 shapes, against PyTorch's clip_grad_norm_ + optimizer.step() on one thread, gradclip's own unfused
@@ -55,6 +59,11 @@ loop, 2 threads, wasm, and the memory probes.
 async function bench(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) {
     print(BENCH_HELP);
+    return;
+  }
+  if (args[0] === 'half') {
+    onlyFlags(args.slice(1), ['--quick'], 'bench half');
+    runHalfBench({ quick: args.includes('--quick') });
     return;
   }
   if (args[0] === 'optim') {
