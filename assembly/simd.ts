@@ -44,6 +44,12 @@ function wide<T>(p: usize): v128 {
 function term(v: v128, squares: bool): v128 {
   return squares ? f64x2.mul(v, v) : f64x2.abs(v);
 }
+/** v·s, or v itself for an unscaled sum (x·1 = x: the same bits without the multiply). */
+// @ts-ignore: decorator
+@inline
+function scaleBy(v: v128, sv: v128, scaled: bool): v128 {
+  return scaled ? f64x2.mul(v, sv) : v;
+}
 
 /** The terms of elements j and j + 1 of a block's tail (0 for j + 1 past the end: adding +0 to a lane changes no bit). */
 function tailTerms<T>(ptr: usize, j: i32, n: i32, sv: v128, squares: bool): v128 {
@@ -53,12 +59,12 @@ function tailTerms<T>(ptr: usize, j: i32, n: i32, sv: v128, squares: bool): v128
 }
 
 /**
- * Σ|x·s| or Σ(x·s)² over one block. Inlined with a constant `squares` at each call below, so the
- * choice is folded out of the loop; square, then add, two roundings (wasm has no fused multiply-add).
+ * Σ|x·s| or Σ(x·s)² over one block. Inlined with constant `squares` and `scaled` at each call below, so
+ * the choices are folded out of the loop; square, then add, two roundings (wasm has no fused multiply-add).
  */
 // @ts-ignore: decorator
 @inline
-function blockSum<T>(ptr: usize, n: i32, s: f64, squares: bool): f64 {
+function blockSum<T>(ptr: usize, n: i32, s: f64, squares: bool, scaled: bool = true): f64 {
   let a0 = f64x2.splat(0);
   let a1 = f64x2.splat(0);
   let a2 = f64x2.splat(0);
@@ -79,22 +85,22 @@ function blockSum<T>(ptr: usize, n: i32, s: f64, squares: bool): f64 {
   let i: i32 = 0;
   for (; i + LANES <= n; i += LANES) {
     const p = ptr + <usize>i * sizeof<T>();
-    a0 = f64x2.add(a0, term(f64x2.mul(wide<T>(p + 0 * sizeof<T>()), sv), squares));
-    a1 = f64x2.add(a1, term(f64x2.mul(wide<T>(p + 2 * sizeof<T>()), sv), squares));
-    a2 = f64x2.add(a2, term(f64x2.mul(wide<T>(p + 4 * sizeof<T>()), sv), squares));
-    a3 = f64x2.add(a3, term(f64x2.mul(wide<T>(p + 6 * sizeof<T>()), sv), squares));
-    a4 = f64x2.add(a4, term(f64x2.mul(wide<T>(p + 8 * sizeof<T>()), sv), squares));
-    a5 = f64x2.add(a5, term(f64x2.mul(wide<T>(p + 10 * sizeof<T>()), sv), squares));
-    a6 = f64x2.add(a6, term(f64x2.mul(wide<T>(p + 12 * sizeof<T>()), sv), squares));
-    a7 = f64x2.add(a7, term(f64x2.mul(wide<T>(p + 14 * sizeof<T>()), sv), squares));
-    a8 = f64x2.add(a8, term(f64x2.mul(wide<T>(p + 16 * sizeof<T>()), sv), squares));
-    a9 = f64x2.add(a9, term(f64x2.mul(wide<T>(p + 18 * sizeof<T>()), sv), squares));
-    a10 = f64x2.add(a10, term(f64x2.mul(wide<T>(p + 20 * sizeof<T>()), sv), squares));
-    a11 = f64x2.add(a11, term(f64x2.mul(wide<T>(p + 22 * sizeof<T>()), sv), squares));
-    a12 = f64x2.add(a12, term(f64x2.mul(wide<T>(p + 24 * sizeof<T>()), sv), squares));
-    a13 = f64x2.add(a13, term(f64x2.mul(wide<T>(p + 26 * sizeof<T>()), sv), squares));
-    a14 = f64x2.add(a14, term(f64x2.mul(wide<T>(p + 28 * sizeof<T>()), sv), squares));
-    a15 = f64x2.add(a15, term(f64x2.mul(wide<T>(p + 30 * sizeof<T>()), sv), squares));
+    a0 = f64x2.add(a0, term(scaleBy(wide<T>(p + 0 * sizeof<T>()), sv, scaled), squares));
+    a1 = f64x2.add(a1, term(scaleBy(wide<T>(p + 2 * sizeof<T>()), sv, scaled), squares));
+    a2 = f64x2.add(a2, term(scaleBy(wide<T>(p + 4 * sizeof<T>()), sv, scaled), squares));
+    a3 = f64x2.add(a3, term(scaleBy(wide<T>(p + 6 * sizeof<T>()), sv, scaled), squares));
+    a4 = f64x2.add(a4, term(scaleBy(wide<T>(p + 8 * sizeof<T>()), sv, scaled), squares));
+    a5 = f64x2.add(a5, term(scaleBy(wide<T>(p + 10 * sizeof<T>()), sv, scaled), squares));
+    a6 = f64x2.add(a6, term(scaleBy(wide<T>(p + 12 * sizeof<T>()), sv, scaled), squares));
+    a7 = f64x2.add(a7, term(scaleBy(wide<T>(p + 14 * sizeof<T>()), sv, scaled), squares));
+    a8 = f64x2.add(a8, term(scaleBy(wide<T>(p + 16 * sizeof<T>()), sv, scaled), squares));
+    a9 = f64x2.add(a9, term(scaleBy(wide<T>(p + 18 * sizeof<T>()), sv, scaled), squares));
+    a10 = f64x2.add(a10, term(scaleBy(wide<T>(p + 20 * sizeof<T>()), sv, scaled), squares));
+    a11 = f64x2.add(a11, term(scaleBy(wide<T>(p + 22 * sizeof<T>()), sv, scaled), squares));
+    a12 = f64x2.add(a12, term(scaleBy(wide<T>(p + 24 * sizeof<T>()), sv, scaled), squares));
+    a13 = f64x2.add(a13, term(scaleBy(wide<T>(p + 26 * sizeof<T>()), sv, scaled), squares));
+    a14 = f64x2.add(a14, term(scaleBy(wide<T>(p + 28 * sizeof<T>()), sv, scaled), squares));
+    a15 = f64x2.add(a15, term(scaleBy(wide<T>(p + 30 * sizeof<T>()), sv, scaled), squares));
   }
   // The tail: element i + j belongs to lane j, i.e. accumulator j >> 1.
   if (i + 0 < n) a0 = f64x2.add(a0, tailTerms<T>(ptr, i + 0, n, sv, squares));
@@ -133,6 +139,8 @@ function blockSum<T>(ptr: usize, n: i32, s: f64, squares: bool): f64 {
 }
 
 export function blockSumF32(ptr: usize, n: i32, squares: bool, s: f64): f64 {
+  // float32's Σx² unscaled (the norm's pass; s is 1 unless SPEC §6's rescue recomputes): no multiply by s.
+  if (squares && s == 1) return blockSum<f32>(ptr, n, 1, true, false);
   return squares ? blockSum<f32>(ptr, n, s, true) : blockSum<f32>(ptr, n, s, false);
 }
 
