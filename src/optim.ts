@@ -191,8 +191,9 @@ export abstract class Optimizer<O extends object> {
   protected readonly clip: Clip;
   private readonly kind: StepKind;
   private busy = false;
-  // The overlap check of data and grad arrays runs again only when an array changed (a training loop reuses them).
-  private checked: GradArray[] = [];
+  // The overlap check of data, grad and state arrays runs again only when an array changed (a training loop
+  // reuses them).
+  private checked: [GradArray[], GradArray[]] = [[], []]; // data and grads; those and the state arrays
 
   protected constructor(
     kind: StepKind,
@@ -342,9 +343,11 @@ export abstract class Optimizer<O extends object> {
         );
       }
     }
-    this.checkOverlaps(all, label);
+    this.checkOverlaps(all, label, 0);
     // State made for an earlier data array must still fit this one, and every state array must be one
     // (optimizer.state is readable and writable, as torch's is).
+    const stateArrays: GradArray[] = [];
+    const stateOwners: [Param, string][] = [];
     for (const g of groups) {
       g.params.forEach((p, j) => {
         const s = g.state[j];
@@ -365,8 +368,23 @@ export abstract class Optimizer<O extends object> {
               `${this.labelOf(p)}.data: ${kind(data)} elements, but its optimizer state (${key}) has ${kind(a)}${detached}`,
             );
           }
+          stateArrays.push(a);
+          stateOwners.push([p, key]);
         }
       });
+    }
+    // Data, grads and state: no two may share memory (a state array that is a gradient, or one shared by
+    // two parameters, would be read after the step wrote it).
+    if (stateArrays.length > 0) {
+      this.checkOverlaps(
+        all.concat(stateArrays),
+        (k) => {
+          if (k < all.length) return label(k);
+          const [p, key] = stateOwners[k - all.length] as [Param, string];
+          return `optimizer.state.get(${this.labelOf(p)}).${key}`;
+        },
+        1,
+      );
     }
     return { groups, grads };
   }
@@ -379,9 +397,14 @@ export abstract class Optimizer<O extends object> {
     return 'params';
   }
 
-  /** No two of the arrays may share memory: a gradient shared by two parameters, or one that is its own data, would be read after it was written. */
-  private checkOverlaps(all: GradArray[], label: (k: number) => string): void {
-    const same = all.length === this.checked.length && all.every((a, i) => a === this.checked[i]);
+  /**
+   * No two of the arrays may share memory: a gradient shared by two parameters, one that is its own data, or
+   * a state array that is another array, would be read after it was written. Runs again only when an array
+   * changed.
+   */
+  private checkOverlaps(all: GradArray[], label: (k: number) => string, cache: 0 | 1): void {
+    const checked = this.checked[cache];
+    const same = all.length === checked.length && all.every((a, i) => a === checked[i]);
     if (same) return;
     const spans = all.map((a, i) => {
       const start = byteOffsetOf(a);
@@ -395,11 +418,11 @@ export abstract class Optimizer<O extends object> {
       if (a.buffer === b.buffer && b.start < a.end && a.end > a.start && b.end > b.start) {
         const [x, y] = a.i < b.i ? [a.i, b.i] : [b.i, a.i];
         throw new TypeError(
-          `${label(y)}: shares memory with ${label(x)} (each parameter needs its own data and grad arrays)`,
+          `${label(y)}: shares memory with ${label(x)} (each parameter needs its own data, grad and state arrays)`,
         );
       }
     }
-    this.checked = all;
+    this.checked[cache] = all;
   }
 
   private zerosLike(a: GradArray): () => GradArray {
@@ -616,7 +639,7 @@ export abstract class Optimizer<O extends object> {
       }
       this.state.set(p, s);
     }
-    this.checked = [];
+    this.checked = [[], []];
   }
 
   loadStateDict(stateDict: OptimizerStateDict): void {

@@ -721,6 +721,36 @@ describe('bad input: a clear error naming the argument, before anything is writt
       TypeError,
     ],
     [
+      'a state array that is its own gradient',
+      (ps, opt) => {
+        (opt.state.get(ps[0]) as { exp_avg: Float32Array }).exp_avg = ps[0].grad as Float32Array;
+      },
+      /optimizer\.state\.get\(params\[0\]\)\.exp_avg: shares memory with params\[0\]\.grad/,
+      TypeError,
+    ],
+    [
+      'two state arrays in one (exp_avg_sq is exp_avg)',
+      (ps, opt) => {
+        const s = opt.state.get(ps[1]) as { exp_avg: Float32Array; exp_avg_sq: Float32Array };
+        s.exp_avg_sq = s.exp_avg;
+      },
+      /optimizer\.state\.get\(params\[1\]\)\.exp_avg_sq: shares memory with optimizer\.state\.get\(params\[1\]\)\.exp_avg/,
+      TypeError,
+    ],
+    [
+      "a state array overlapping another parameter's data",
+      (ps, opt) => {
+        const data = ps[2].data as Float32Array;
+        const s = opt.state.get(ps[0]) as { exp_avg: Float32Array };
+        const a = new Float32Array(data.length + s.exp_avg.length);
+        ps[2].data = a.subarray(0, data.length);
+        ps[2].data.set(data);
+        s.exp_avg = a.subarray(data.length - 1, data.length - 1 + s.exp_avg.length);
+      },
+      /optimizer\.state\.get\(params\[0\]\)\.exp_avg: shares memory with params\[2\]\.data/,
+      TypeError,
+    ],
+    [
       'data resized after the state was made',
       (ps) => {
         ps[0].data = new Float32Array(5);
