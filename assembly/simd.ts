@@ -51,6 +51,38 @@ function scaleBy(v: v128, sv: v128, scaled: bool): v128 {
   return scaled ? f64x2.mul(v, sv) : v;
 }
 
+/**
+ * SPEC §6's lane tree over the 16 accumulators (accumulator k holds lanes 2k and 2k+1), in registers:
+ * lane k + k+16 is accumulator j + j+8, then j + j+4, j + j+2, 0 + 1, then the two halves.
+ */
+// @ts-ignore: decorator
+@inline
+function laneTree(
+  a0: v128,
+  a1: v128,
+  a2: v128,
+  a3: v128,
+  a4: v128,
+  a5: v128,
+  a6: v128,
+  a7: v128,
+  a8: v128,
+  a9: v128,
+  a10: v128,
+  a11: v128,
+  a12: v128,
+  a13: v128,
+  a14: v128,
+  a15: v128,
+): f64 {
+  const b0 = f64x2.add(f64x2.add(a0, a8), f64x2.add(a4, a12));
+  const b1 = f64x2.add(f64x2.add(a1, a9), f64x2.add(a5, a13));
+  const b2 = f64x2.add(f64x2.add(a2, a10), f64x2.add(a6, a14));
+  const b3 = f64x2.add(f64x2.add(a3, a11), f64x2.add(a7, a15));
+  const c = f64x2.add(f64x2.add(b0, b2), f64x2.add(b1, b3));
+  return f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
+}
+
 /** The terms of elements j and j + 1 of a block's tail (0 for j + 1 past the end: adding +0 to a lane changes no bit). */
 function tailTerms<T>(ptr: usize, j: i32, n: i32, sv: v128, squares: bool): v128 {
   const lo = <f64>load<T>(ptr + <usize>j * sizeof<T>());
@@ -119,23 +151,7 @@ function blockSum<T>(ptr: usize, n: i32, s: f64, squares: bool, scaled: bool = t
   if (i + 26 < n) a13 = f64x2.add(a13, tailTerms<T>(ptr, i + 26, n, sv, squares));
   if (i + 28 < n) a14 = f64x2.add(a14, tailTerms<T>(ptr, i + 28, n, sv, squares));
   if (i + 30 < n) a15 = f64x2.add(a15, tailTerms<T>(ptr, i + 30, n, sv, squares));
-  // The tree, in registers: lane k + k+16 is accumulator j + j+8, then j + j+4, j + j+2, 0 + 1, then the two halves.
-  a0 = f64x2.add(a0, a8);
-  a1 = f64x2.add(a1, a9);
-  a2 = f64x2.add(a2, a10);
-  a3 = f64x2.add(a3, a11);
-  a4 = f64x2.add(a4, a12);
-  a5 = f64x2.add(a5, a13);
-  a6 = f64x2.add(a6, a14);
-  a7 = f64x2.add(a7, a15);
-  a0 = f64x2.add(a0, a4);
-  a1 = f64x2.add(a1, a5);
-  a2 = f64x2.add(a2, a6);
-  a3 = f64x2.add(a3, a7);
-  a0 = f64x2.add(a0, a2);
-  a1 = f64x2.add(a1, a3);
-  a0 = f64x2.add(a0, a1);
-  return f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
+  return laneTree(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15);
 }
 
 export function blockSumF32(ptr: usize, n: i32, squares: bool, s: f64): f64 {
@@ -271,23 +287,9 @@ function blockSumSquaresHalf(ptr: usize, n: i32, bf16: bool): f64 {
   if (i + 26 < n) a13 = f64x2.add(a13, tailSquaresHalf(ptr, i + 26, n, bf16));
   if (i + 28 < n) a14 = f64x2.add(a14, tailSquaresHalf(ptr, i + 28, n, bf16));
   if (i + 30 < n) a15 = f64x2.add(a15, tailSquaresHalf(ptr, i + 30, n, bf16));
-  a0 = f64x2.add(a0, a8);
-  a1 = f64x2.add(a1, a9);
-  a2 = f64x2.add(a2, a10);
-  a3 = f64x2.add(a3, a11);
-  a4 = f64x2.add(a4, a12);
-  a5 = f64x2.add(a5, a13);
-  a6 = f64x2.add(a6, a14);
-  a7 = f64x2.add(a7, a15);
-  a0 = f64x2.add(a0, a4);
-  a1 = f64x2.add(a1, a5);
-  a2 = f64x2.add(a2, a6);
-  a3 = f64x2.add(a3, a7);
-  a0 = f64x2.add(a0, a2);
-  a1 = f64x2.add(a1, a3);
-  a0 = f64x2.add(a0, a1);
   // 2^224 for float16 (decode4)
-  return (f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1)) * (bf16 ? 1 : 2.695994666715064e67);
+  const sum = laneTree(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15);
+  return sum * (bf16 ? 1 : 2.695994666715064e67);
 }
 
 /** Σ|x·s| (mode 0), Σ(x·s)² (1) or Σ|x·s|^p (2) over one block of 16-bit values; SIMD for Σx². */

@@ -272,27 +272,23 @@ describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threa
       }) => {
         const arrays = make();
         const out: string[] = [];
-        for (const [op, p] of [
-          [0, 1],
-          [1, 2],
-          [2, 0],
-          [3, 0],
-          [4, 0],
-          [5, 3],
-        ] as const) {
-          const res = new Float64Array(arrays.length);
-          b.reduce(arrays, op, p, null, res);
-          out.push(Array.from(res, (x) => (Number.isNaN(x) ? 'NaN' : String(x))).join(','));
-        }
-        // SPEC §6's rescaled sums (a power of two per array, as the overflow recompute passes)
+        // Every op unscaled, then the sums rescaled as SPEC §6's overflow recompute does (a power of two
+        // per array).
         const scales = Float64Array.from(arrays, (_, i) => [1, 2 ** -600, 2 ** 500, 0.5][i % 4] as number);
-        for (const [op, p] of [
-          [0, 1],
-          [1, 2],
-          [5, 3],
-        ] as const) {
+        const passes = [
+          [0, 1, null],
+          [1, 2, null],
+          [2, 0, null],
+          [3, 0, null],
+          [4, 0, null],
+          [5, 3, null],
+          [0, 1, scales],
+          [1, 2, scales],
+          [5, 3, scales],
+        ] as const;
+        for (const [op, p, s] of passes) {
           const res = new Float64Array(arrays.length);
-          b.reduce(arrays, op, p, scales, res);
+          b.reduce(arrays, op, p, s, res);
           out.push(Array.from(res, (x) => (Number.isNaN(x) ? 'NaN' : String(x))).join(','));
         }
         b.scale(arrays, 0.3);
