@@ -14,7 +14,7 @@ export {
   type ZClipResult,
   type ZClipState,
 } from './adaptive.js';
-export { type GradDtype, GradientBuffer, type ViewOf } from './buffer.js';
+export { type BufferDtype, type GradDtype, GradientBuffer, type ViewOf } from './buffer.js';
 export {
   clip_grad_norm_,
   clip_grad_value_,

@@ -1,4 +1,5 @@
 import { describe } from './args.js';
+import { type HalfDtype, HalfGradient } from './half.js';
 import { activeBackend } from './registry.js';
 
 /**
@@ -11,10 +12,22 @@ import { activeBackend } from './registry.js';
  * so code written against GradientBuffer runs unchanged everywhere.
  */
 export type GradDtype = 'float32' | 'float64';
-/** The view type of a dtype: `Float32Array` for 'float32', `Float64Array` for 'float64'. */
-export type ViewOf<D extends GradDtype> = D extends 'float64' ? Float64Array : Float32Array;
+/** A GradientBuffer's dtype: float32/float64 arrays, or 16-bit gradients as raw bits (float16(), bfloat16()). */
+export type BufferDtype = GradDtype | HalfDtype;
+/**
+ * The view type of a dtype: `Float32Array` for 'float32', `Float64Array` for 'float64', and for 'float16' /
+ * 'bfloat16' a HalfGradient (what `float16(bits)` / `bfloat16(bits)` return) whose `bits` Uint16Array is
+ * the storage.
+ */
+export type ViewOf<D extends BufferDtype> = D extends 'float64'
+  ? Float64Array
+  : D extends HalfDtype
+    ? HalfGradient
+    : Float32Array;
 
-export class GradientBuffer<D extends GradDtype = 'float32'> {
+const WIDTH: Record<BufferDtype, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2 };
+
+export class GradientBuffer<D extends BufferDtype = 'float32'> {
   /** One view per requested size, in order; write gradients into these and clip them. */
   readonly views: ViewOf<D>[];
   readonly dtype: D;
@@ -22,8 +35,9 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
   readonly byteLength: number;
   /**
    * One view over exactly this buffer's bytes (every view, and the padding between them), for
-   * whole-buffer work such as `flat.fill(0)`. Use it, not `new Float32Array(views[0].buffer)`: on
-   * the wasm backend buffers share an arena, so `views[0].buffer` also holds other buffers' gradients.
+   * whole-buffer work such as `flat.fill(0)` (16-bit: `flat.bits.fill(0)`). Use it, not `new
+   * Float32Array(views[0].buffer)`: on the wasm backend buffers share an arena, so `views[0].buffer` also
+   * holds other buffers' gradients.
    */
   readonly flat: ViewOf<D>;
 
@@ -32,14 +46,20 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
    * elsewhere), where an optimizer puts its state beside the parameters (optim.SGD's momentum buffers,
    * Adam's moments), so its steps run in place. E.g. parameters and gradients in one buffer with room for
    * SGD's momentum: `new GradientBuffer([...sizes, ...sizes], { reserve: GradientBuffer.bytesFor(sizes) })`.
+   *
+   * `dtype`: 'float32' (default), 'float64', or 'float16' / 'bfloat16' for mixed-precision gradients: each
+   * view is then a 16-bit gradient (`views[i].bits` is its Uint16Array of bit patterns), which every clip
+   * and norm function takes — in place in wasm memory on the wasm backend.
    */
   constructor(sizes: Iterable<number>, options: { dtype?: D; reserve?: number } = {}) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`options: expected an object like { dtype: 'float32' }, got ${describe(options)}`);
     }
     const dtype = (options.dtype ?? 'float32') as D;
-    if (dtype !== 'float32' && dtype !== 'float64') {
-      throw new RangeError(`options.dtype: expected 'float32' or 'float64', got ${describe(dtype)}`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(WIDTH, dtype)) {
+      throw new RangeError(
+        `options.dtype: expected 'float32', 'float64', 'float16' or 'bfloat16', got ${describe(dtype)}`,
+      );
     }
     if (sizes === null || typeof (sizes as Iterable<number>)?.[Symbol.iterator] !== 'function') {
       throw new TypeError(`sizes: expected an iterable of element counts, got ${describe(sizes)}`);
@@ -55,7 +75,7 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
       if (typeof n !== 'number') throw new TypeError(`sizes[${i}]: expected a number, got ${describe(n)}`);
       if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`sizes[${i}]: expected an integer >= 0, got ${n}`);
     });
-    const width = dtype === 'float32' ? 4 : 8;
+    const width = WIDTH[dtype];
     const offsets: number[] = [];
     let total = 0;
     for (const n of counts) {
@@ -85,16 +105,24 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
       );
     }
     const { buffer, offset } = place;
-    const Ctor = dtype === 'float32' ? Float32Array : Float64Array;
-    this.views = counts.map((n, i) => new Ctor(buffer, offset + offsets[i], n) as ViewOf<D>);
-    this.flat = new Ctor(buffer, offset, total / width) as ViewOf<D>;
+    const view = (byteOffset: number, n: number): ViewOf<D> => {
+      if (dtype === 'float16' || dtype === 'bfloat16') {
+        return new HalfGradient(new Uint16Array(buffer, byteOffset, n), dtype) as ViewOf<D>;
+      }
+      return new (dtype === 'float64' ? Float64Array : Float32Array)(buffer, byteOffset, n) as ViewOf<D>;
+    };
+    this.views = counts.map((n, i) => view(offset + offsets[i], n));
+    this.flat = view(offset, total / width);
     this.dtype = dtype;
     this.byteLength = total;
   }
 
   /** The bytes a GradientBuffer of these sizes takes (views 64-byte aligned): for `reserve`. */
-  static bytesFor(sizes: Iterable<number>, dtype: GradDtype = 'float32'): number {
-    const width = dtype === 'float64' ? 8 : 4;
+  static bytesFor(sizes: Iterable<number>, dtype: BufferDtype = 'float32'): number {
+    if (typeof dtype !== 'string' || !Object.hasOwn(WIDTH, dtype)) {
+      throw new RangeError(`dtype: expected 'float32', 'float64', 'float16' or 'bfloat16', got ${describe(dtype)}`);
+    }
+    const width = WIDTH[dtype];
     let total = 0;
     for (const n of sizes) total += Math.ceil((n * width) / 64) * 64;
     return total;
@@ -102,6 +130,8 @@ export class GradientBuffer<D extends GradDtype = 'float32'> {
 
   /** Sets every gradient to 0 (optimizer.zero_grad()). */
   zero(): void {
-    this.flat.fill(0);
+    const flat = this.flat as Float32Array | Float64Array | HalfGradient;
+    if (flat instanceof HalfGradient) flat.bits.fill(0);
+    else flat.fill(0);
   }
 }

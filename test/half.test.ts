@@ -142,6 +142,21 @@ describe(`16-bit gradients on the ${g.getBackend().name} backend (${g.getBackend
     }
   });
 
+  for (const dtype of DTYPES) {
+    it(`${dtype}: a GradientBuffer of 16-bit gradients clips in place, as plain arrays do`, () => {
+      const sizes = [5, 70_000, 33];
+      const buf = new g.GradientBuffer(sizes, { dtype });
+      const r = rng(dtype.length + 40);
+      const top = dtype === 'float16' ? 0x7c00 : 0x7f80;
+      for (const v of buf.views) for (let i = 0; i < v.bits.length; i++) v.bits[i] = Math.floor(r() * top);
+      const plain = buf.views.map((v) => wrap(Uint16Array.from(v.bits), dtype));
+      expect(g.clipGradNorm(buf.views, 0.25)).toBe(g.clipGradNorm(plain, 0.25));
+      buf.views.forEach((v, i) => expect(Array.from(v.bits)).toEqual(Array.from((plain[i] as g.HalfGradient).bits)));
+      buf.zero();
+      expect(g.get_total_norm(buf.views)).toBe(0);
+    });
+  }
+
   it('bad input: a bare Uint16Array is not a gradient; float16() takes only a Uint16Array; agc and optim refuse 16-bit', () => {
     expect(() => g.clip_grad_norm_([new Uint16Array(4)] as never, 1)).toThrow(TypeError);
     expect(() => g.float16(new Float32Array(2) as never)).toThrow(

@@ -25,6 +25,12 @@ describe('types', () => {
     expectTypeOf(view).toEqualTypeOf<Float32Array>();
     expectTypeOf(f64.dtype).toEqualTypeOf<'float64'>();
     expectTypeOf(f32.flat).toEqualTypeOf<Float32Array>();
+    const f16 = new g.GradientBuffer([4], { dtype: 'float16' });
+    expectTypeOf(f16.views[0]).toEqualTypeOf<g.HalfGradient>();
+    expectTypeOf(f16.views[0].bits).toEqualTypeOf<Uint16Array>();
+    expectTypeOf(f16.dtype).toEqualTypeOf<'float16'>();
+    g.clipGradNorm(f16.views, 1);
+    expectTypeOf(g.GradientBuffer.bytesFor).parameter(1).toEqualTypeOf<g.BufferDtype | undefined>();
     expectTypeOf(g.clipGradValue).parameter(1).toEqualTypeOf<number | g.ValueBounds>();
     g.clipGradValue(f32.views, { min: -1 });
     expectTypeOf(g.clipGradNormPerTensor(f32.views, 1)).toEqualTypeOf<Float64Array>();

@@ -204,8 +204,48 @@ describe('GradientBuffer', () => {
     expect(() => new g.GradientBuffer([1.5])).toThrow(RangeError);
     expect(() => new g.GradientBuffer(['3'] as never)).toThrow(/^sizes\[0\]: expected a number/);
     expect(() => new g.GradientBuffer(5 as never)).toThrow(TypeError);
-    expect(() => new g.GradientBuffer([1], { dtype: 'float16' as never })).toThrow(/^options\.dtype/);
+    expect(() => new g.GradientBuffer([1], { dtype: 'float8' as never })).toThrow(
+      /^options\.dtype: expected 'float32', 'float64', 'float16' or 'bfloat16', got string "float8"/,
+    );
+    expect(() => new g.GradientBuffer([1], { dtype: 1 as never })).toThrow(RangeError);
+    expect(() => g.GradientBuffer.bytesFor([1], 'int16' as never)).toThrow(/^dtype: expected/);
+    expect(g.GradientBuffer.bytesFor([1, 32, 33], 'float16')).toBe(64 + 64 + 128);
+    expect(g.GradientBuffer.bytesFor([1, 32, 33], 'float64')).toBe(64 + 256 + 320);
   });
+
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    it(`${dtype}: views are 16-bit gradients in wasm memory, clipped in place with the bits of plain arrays`, () => {
+      withBackend('wasm', () => {
+        const sizes = [3, 1000, 65537, 7];
+        const buf = new g.GradientBuffer(sizes, { dtype });
+        expect(buf.dtype).toBe(dtype);
+        expect(buf.views.map((v) => v.bits.length)).toEqual(sizes);
+        expect(buf.views.every((v) => v instanceof g.HalfGradient && v.dtype === dtype)).toBe(true);
+        expect(buf.views.every((v) => v.bits instanceof Uint16Array && v.bits.byteOffset % 64 === 0)).toBe(true);
+        expect(buf.byteLength).toBe(g.GradientBuffer.bytesFor(sizes, dtype));
+        expect(buf.flat.bits.byteLength).toBe(buf.byteLength);
+        // In the arena: the same WebAssembly memory as a float32 buffer made next to it.
+        expect(new g.GradientBuffer([1]).views[0].buffer).toBe(buf.views[0].bits.buffer);
+        const r = rng(6);
+        const top = dtype === 'float16' ? 0x7c00 : 0x7f80; // finite values of both signs
+        for (const v of buf.views)
+          for (let i = 0; i < v.bits.length; i++) v.bits[i] = Math.floor(r() * top) | (r() < 0.5 ? 0x8000 : 0);
+        const wrap = dtype === 'float16' ? g.float16 : g.bfloat16;
+        const plain = buf.views.map((v) => wrap(Uint16Array.from(v.bits)));
+        const t1 = g.clip_grad_norm_(buf.views, 0.5);
+        g.setBackend('js');
+        const t2 = g.clip_grad_norm_(plain, 0.5);
+        expect(t1).toBe(t2);
+        buf.views.forEach((v, i) => {
+          expect(sameBytes(v.bits, (plain[i] as g.HalfGradient).bits)).toBe(true);
+        });
+        g.setBackend('wasm');
+        buf.zero();
+        expect(buf.flat.bits.every((b) => b === 0)).toBe(true);
+        expect(g.get_total_norm(buf.views)).toBe(0);
+      });
+    });
+  }
 });
 
 describe('wasm modules handed over as imports (workerd, edge-light)', () => {
