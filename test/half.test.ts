@@ -151,7 +151,9 @@ describe(`16-bit gradients on the ${g.getBackend().name} backend (${g.getBackend
       for (const v of buf.views) for (let i = 0; i < v.bits.length; i++) v.bits[i] = Math.floor(r() * top);
       const plain = buf.views.map((v) => wrap(Uint16Array.from(v.bits), dtype));
       expect(g.clipGradNorm(buf.views, 0.25)).toBe(g.clipGradNorm(plain, 0.25));
-      buf.views.forEach((v, i) => expect(Array.from(v.bits)).toEqual(Array.from((plain[i] as g.HalfGradient).bits)));
+      buf.views.forEach((v, i) => {
+        expect(Array.from(v.bits)).toEqual(Array.from((plain[i] as g.HalfGradient).bits));
+      });
       buf.zero();
       expect(g.get_total_norm(buf.views)).toBe(0);
     });
