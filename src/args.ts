@@ -246,6 +246,7 @@ function halfView(value: unknown, at: string): KernelArray | undefined {
  */
 let plain: readonly KernelArray[] | null = null;
 
+/** True when `list` is the last list gradientsOf returned and it holds float32/float64 arrays only. */
 export function withoutHalves(list: readonly KernelArray[]): boolean {
   return list === plain;
 }

@@ -343,7 +343,7 @@ export abstract class Optimizer<O extends object> {
         );
       }
     }
-    this.checkOverlaps(all, label, 0);
+    this.checkOverlaps(all, [], label, 0);
     // State made for an earlier data array must still fit this one, and every state array must be one
     // (optimizer.state is readable and writable, as torch's is).
     const stateArrays: GradArray[] = [];
@@ -377,7 +377,8 @@ export abstract class Optimizer<O extends object> {
     // two parameters, would be read after the step wrote it).
     if (stateArrays.length > 0) {
       this.checkOverlaps(
-        all.concat(stateArrays),
+        all,
+        stateArrays,
         (k) => {
           if (k < all.length) return label(k);
           const [p, key] = stateOwners[k - all.length] as [Param, string];
@@ -402,10 +403,18 @@ export abstract class Optimizer<O extends object> {
    * a state array that is another array, would be read after it was written. Runs again only when an array
    * changed.
    */
-  private checkOverlaps(all: GradArray[], label: (k: number) => string, cache: 0 | 1): void {
+  private checkOverlaps(first: GradArray[], more: GradArray[], label: (k: number) => string, cache: 0 | 1): void {
+    // The arrays are first then more (indices for `label` run on across both); compared with the last
+    // checked ones in place, so an unchanged training loop allocates nothing here.
     const checked = this.checked[cache];
-    const same = all.length === checked.length && all.every((a, i) => a === checked[i]);
-    if (same) return;
+    const n = first.length;
+    if (n + more.length === checked.length) {
+      let same = true;
+      for (let k = 0; same && k < n; k++) same = first[k] === checked[k];
+      for (let k = 0; same && k < more.length; k++) same = more[k] === checked[n + k];
+      if (same) return;
+    }
+    const all = more.length > 0 ? first.concat(more) : first;
     const spans = all.map((a, i) => {
       const start = byteOffsetOf(a);
       return { buffer: bufferOf(a), start, end: start + lengthOf(a) * (isF32(a) ? 4 : 8), i };
