@@ -180,50 +180,47 @@ static void scale_half_block(const KernelTable& k, const TensorView& t, std::siz
   k.scale_half(static_cast<std::uint16_t*>(t.data) + start, n, c, t.half);
 }
 
+// A range of one tensor times coef (a float32 tensor's coefficient rounded once to float32).
+static void scale_range(const KernelTable& k, const TensorView& t, std::size_t start, std::size_t n, double coef) {
+  if (t.half != Half::None) scale_half_block(k, t, start, n, coef);
+  else if (t.f64) k.scale_f64(static_cast<double*>(t.data) + start, n, coef);
+  else k.scale_f32(static_cast<float*>(t.data) + start, n, static_cast<float>(coef));
+}
+
+// The in-place passes (both scales, clamp) walk runs of blocks: one kernel call covers several blocks,
+// which it reads and writes as concurrent streams (simd_kernels.h, kWriteStreams).
 void Engine::scale(const TensorList& list, double coef) const {
   const KernelTable& k = *kernels();
-  const auto& blocks = list.blocks();
+  const auto& runs = list.runs();
   const TensorView* ts = list.views().data();
-  const float c32 = static_cast<float>(coef);
-  for_blocks(list, [&](std::size_t b) {
-    const auto& blk = blocks[b];
-    const TensorView& t = ts[blk.tensor];
-    if (t.half != Half::None) scale_half_block(k, t, blk.start, blk.length, coef);
-    else if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
-    else k.scale_f32(static_cast<float*>(t.data) + blk.start, blk.length, c32);
-  });
+  for_items(list, runs, [&](std::size_t r) { scale_range(k, ts[runs[r].tensor], runs[r].start, runs[r].length, coef); });
 }
 
 void Engine::scale_each(const TensorList& list, const double* coefs) const {
   const KernelTable& k = *kernels();
-  const auto& blocks = list.blocks();
+  const auto& runs = list.runs();
   const TensorView* ts = list.views().data();
-  for_blocks(list, [&](std::size_t b) {
-    const auto& blk = blocks[b];
-    const TensorView& t = ts[blk.tensor];
-    const double coef = coefs[blk.tensor];
-    if (coef == 1.0) return;
-    if (t.half != Half::None) scale_half_block(k, t, blk.start, blk.length, coef);
-    else if (t.f64) k.scale_f64(static_cast<double*>(t.data) + blk.start, blk.length, coef);
-    else k.scale_f32(static_cast<float*>(t.data) + blk.start, blk.length, static_cast<float>(coef));
+  for_items(list, runs, [&](std::size_t r) {
+    const double coef = coefs[runs[r].tensor];
+    if (coef != 1.0) scale_range(k, ts[runs[r].tensor], runs[r].start, runs[r].length, coef);
   });
 }
 
 void Engine::clamp(const TensorList& list, double lo, double hi) const {
   const KernelTable& k = *kernels();
-  const auto& blocks = list.blocks();
+  const auto& runs = list.runs();
   const TensorView* ts = list.views().data();
   const float lo32 = static_cast<float>(lo), hi32 = static_cast<float>(hi);
-  for_blocks(list, [&](std::size_t b) {
-    const auto& blk = blocks[b];
-    const TensorView& t = ts[blk.tensor];
+  for_items(list, runs, [&](std::size_t r) {
+    const auto& run = runs[r];
+    const TensorView& t = ts[run.tensor];
     if (t.half != Half::None) {
       // The bounds rounded once to the dtype (from the doubles), compared as values, stored as bits.
       const std::uint16_t lb = encode_double(lo, t.half), hb = encode_double(hi, t.half);
-      k.clamp_half(static_cast<std::uint16_t*>(t.data) + blk.start, blk.length, decode_half(lb, t.half),
+      k.clamp_half(static_cast<std::uint16_t*>(t.data) + run.start, run.length, decode_half(lb, t.half),
                    decode_half(hb, t.half), lb, hb, t.half);
-    } else if (t.f64) k.clamp_f64(static_cast<double*>(t.data) + blk.start, blk.length, lo, hi);
-    else k.clamp_f32(static_cast<float*>(t.data) + blk.start, blk.length, lo32, hi32);
+    } else if (t.f64) k.clamp_f64(static_cast<double*>(t.data) + run.start, run.length, lo, hi);
+    else k.clamp_f32(static_cast<float*>(t.data) + run.start, run.length, lo32, hi32);
   });
 }
 

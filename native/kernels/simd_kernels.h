@@ -242,6 +242,17 @@ double extreme_abs(const typename O::T* x, std::size_t n) {
   Vec m = O::Set1(static_cast<typename O::T>(init));
   typename O::Mask nan = O::NoNaN();
   std::size_t i = 0;
+  // Four vectors per step into two extremes: fewer loop steps and two independent max/min chains,
+  // which narrow vectors (SSE2's four floats) need to keep up with memory.
+  Vec m2 = m;
+  for (; i + 4 * O::N <= n; i += 4 * O::N) {
+    const Vec a = O::Abs(O::Load(x + i)), b = O::Abs(O::Load(x + i + O::N));
+    const Vec c = O::Abs(O::Load(x + i + 2 * O::N)), d = O::Abs(O::Load(x + i + 3 * O::N));
+    nan = O::OrNaN(O::OrNaN(O::OrNaN(O::OrNaN(nan, a), b), c), d);
+    m = IsMax ? O::Max(O::Max(m, a), c) : O::Min(O::Min(m, a), c);
+    m2 = IsMax ? O::Max(O::Max(m2, b), d) : O::Min(O::Min(m2, b), d);
+  }
+  m = IsMax ? O::Max(m, m2) : O::Min(m, m2);
   for (; i + O::N <= n; i += O::N) {
     Vec v = O::Abs(O::Load(x + i));
     nan = O::OrNaN(nan, v);
@@ -271,6 +282,14 @@ std::uint64_t count_nonzero(const T* x, std::size_t n) {
   return c;
 }
 
+// In-place passes walk a long range as kWriteStreams equal parts side by side, as the sums read several
+// blocks at once (issue 10: one stream leaves the core waiting on memory). Elementwise, so the bits do
+// not depend on it. 268 MB of float32 in runs of four blocks, one thread, medians of 21, five rounds:
+// a vector scale on avx512 took 12.6-15.0 ms as one stream, 11.7-13.8 as four; avx2 13.9-14.6 vs 12.0-13.9.
+constexpr std::size_t kWriteStreams = 4;
+// Below this many elements per stream the range is walked as one stream (nothing to gain in cache).
+constexpr std::size_t kWriteStreamMin = 4096;
+
 // In-place passes peel the first elements up to a 64-byte boundary, so the vectorized main loop
 // never splits a store across cache lines (measured: ~25 % faster on a misaligned 4 MB array).
 template <class T, class F>
@@ -280,7 +299,19 @@ inline void for_each_aligned(T* x, std::size_t n, F f) {
   for (std::size_t i = 0; i < head; ++i) x[i] = f(x[i]);
   T* y = static_cast<T*>(__builtin_assume_aligned(x + head, 64));
   const std::size_t m = n - head;
-  for (std::size_t i = 0; i < m; ++i) y[i] = f(y[i]);
+  constexpr std::size_t kChunk = 128 / sizeof(T);  // two cache lines per stream and step
+  const std::size_t part = m / (kWriteStreams * kChunk) * kChunk;
+  std::size_t i = 0;
+  if (part >= kWriteStreamMin) {
+    for (std::size_t j = 0; j < part; j += kChunk) {
+      for (std::size_t s = 0; s < kWriteStreams; ++s) {
+        T* p = static_cast<T*>(__builtin_assume_aligned(y + s * part + j, 64));
+        for (std::size_t k = 0; k < kChunk; ++k) p[k] = f(p[k]);
+      }
+    }
+    i = kWriteStreams * part;
+  }
+  for (; i < m; ++i) y[i] = f(y[i]);
 }
 
 // The canonical quiet NaN of each dtype (SPEC §6): every NaN a kernel writes has these bits,
@@ -319,7 +350,22 @@ void scale(typename O::T* x, std::size_t n, typename O::T c) {
   const typename O::Vec cv = O::Set1(c);
   typename O::Mask bad = O::NoNaN();
   std::size_t i = head;
-  for (; i + 2 * O::N <= n; i += 2 * O::N) {
+  constexpr std::size_t kStep = 2 * O::N;
+  const std::size_t part = (n - head) / (kWriteStreams * kStep) * kStep;  // elements per stream
+  if (part >= kWriteStreamMin) {
+    for (std::size_t j = 0; j < part; j += kStep) {
+      for (std::size_t s = 0; s < kWriteStreams; ++s) {
+        T* p = x + head + s * part + j;
+        const typename O::Vec a = O::Mul(O::Load(p), cv);
+        const typename O::Vec b = O::Mul(O::Load(p + O::N), cv);
+        O::Store(p, a);
+        O::Store(p + O::N, b);
+        bad = O::OrNaN(O::OrNaN(bad, a), b);
+      }
+    }
+    i += kWriteStreams * part;
+  }
+  for (; i + kStep <= n; i += kStep) {
     const typename O::Vec a = O::Mul(O::Load(x + i), cv);
     const typename O::Vec b = O::Mul(O::Load(x + i + O::N), cv);
     O::Store(x + i, a);

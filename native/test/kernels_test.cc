@@ -133,6 +133,23 @@ static void test_table(const KernelTable& k) {
   v[1000] = 1;
   v[3] = static_cast<T>(NAN);
   CHECK(std::isnan(mx(v, 0)) && std::isnan(mn(v, 0)), "%s NaN in the vector body propagates", k.isa);
+  {
+    // A NaN, or the largest / smallest |x|, at every position of a range that covers each ISA's unrolled
+    // steps (four vectors: up to 64 floats), its single vectors and the scalar tail.
+    const std::size_t n = 300;
+    bool nan_ok = true, max_ok = true, min_ok = true;
+    for (std::size_t at = 0; at < n; ++at) {
+      std::vector<T> w(n, static_cast<T>(0.5));
+      w[at] = static_cast<T>(-NAN);
+      nan_ok = nan_ok && std::isnan(mx(w, 0)) && std::isnan(mn(w, 0));
+      w[at] = static_cast<T>(-3);
+      max_ok = max_ok && mx(w, 0) == 3;
+      w[at] = static_cast<T>(-0.25);
+      min_ok = min_ok && mn(w, 0) == 0.25;
+    }
+    CHECK(nan_ok && max_ok && min_ok, "%s %s max/min |x|: NaN %d, max %d, min %d at every position", k.isa,
+          f64 ? "f64" : "f32", nan_ok, max_ok, min_ok);
+  }
   v[17] = static_cast<T>(NAN);  // was -0: now counted
   CHECK(cnt(v) == 1000, "%s NaN counts as nonzero", k.isa);
   // Scale and clamp against the plain expressions.
@@ -157,6 +174,55 @@ static void test_table(const KernelTable& k) {
     ok = ok && (std::memcmp(&y, &a[i], sizeof(T)) == 0);
   }
   CHECK(ok, "%s %s scale+clamp", k.isa, f64 ? "f64" : "f32");
+}
+
+// The in-place streams (simd_kernels.h): ranges long enough to be cut in kWriteStreams parts, at every
+// misalignment, with NaNs at each part's first and last element and in the tail, give the plain
+// product's bits (canonical NaN) and the plain clamp's — so where the cut falls changes nothing.
+template <class T>
+static void test_scale_streams(const KernelTable& k) {
+  const bool f64 = sizeof(T) == 8;
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  const std::size_t sizes[] = {4 * 4096 - 1, 4 * 4096 + 31, 4 * kBlock, 4 * kBlock + 13, 3 * kBlock + 4097};
+  const T coefs[] = {static_cast<T>(0.3), static_cast<T>(-2.5), static_cast<T>(NAN)};
+  bool ok = true;
+  for (std::size_t n : sizes) {
+    for (std::size_t off = 0; off < 4; ++off) {
+      for (T c : coefs) {
+        std::vector<T> a = spread<T>(n + off, 7);
+        const std::size_t q = n / 4;
+        for (std::size_t s = 0; s < 4; ++s) {
+          a[off + s * q] = nan;
+          a[off + s * q + q - 1] = -nan;
+        }
+        a[off + n - 1] = -nan;
+        a[off + n / 2 + 3] = static_cast<T>(INFINITY);
+        a[off + n / 2 + 4] = 0;
+        const std::vector<T> b = a;
+        std::vector<T> d = a;  // clamped: NaNs stay as they are (payload and sign)
+        const T lo = static_cast<T>(-0.01), hi = static_cast<T>(0.02);
+        if constexpr (sizeof(T) == 8) {
+          k.scale_f64(a.data() + off, n, c);
+          k.clamp_f64(d.data() + off, n, lo, hi);
+        } else {
+          k.scale_f32(a.data() + off, n, c);
+          k.clamp_f32(d.data() + off, n, lo, hi);
+        }
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          T y = i < off ? b[i] : b[i] * c;
+          if (y != y) y = nan;  // the canonical quiet NaN: sign clear, payload zero
+          ok = ok && std::memcmp(&y, &a[i], sizeof(T)) == 0;
+          T z = b[i];
+          if (i >= off) {
+            z = z < lo ? lo : z;
+            z = z > hi ? hi : z;
+          }
+          ok = ok && std::memcmp(&z, &d[i], sizeof(T)) == 0;
+        }
+      }
+    }
+  }
+  CHECK(ok, "%s %s scale and clamp in streams: every element is the plain expression's, scaled NaNs canonical", k.isa, f64 ? "f64" : "f32");
 }
 
 static void test_engine_threads() {
@@ -273,6 +339,8 @@ int main() {
     test_table<double>(*t);
     test_columns<float>(*t);
     test_columns<double>(*t);
+    test_scale_streams<float>(*t);
+    test_scale_streams<double>(*t);
   }
   // Each table runs code built for its own instruction set: no two tables share a kernel. (When the
   // shared templates had external linkage the linker kept one copy — the first file's — for all.)
