@@ -32,6 +32,11 @@ for shape in shapes:
     grads = [p.grad for p in params]
     # The total norm alone, as clip_grad_norm_ computes it (torch 1.13: the norm of the per-tensor norms).
     out["rows"].append({"shape": shape["name"], "op": "norm", "ms": timed(lambda: torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))})
+    one = torch.tensor(1.0)
+    def scale():
+        for g in grads: g.mul_(one)
+    # The write pass alone, as clip_grad_norm_ does it (grad.mul_ by a 0-dim tensor).
+    out["rows"].append({"shape": shape["name"], "op": "scale", "ms": timed(scale)})
     out["rows"].append({"shape": shape["name"], "op": "p=3 norm", "ms": timed(lambda: torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g, 3) for g in grads]), 3))})
     def per_tensor():
         norms = torch.stack([torch.linalg.vector_norm(g) for g in grads])
