@@ -135,6 +135,9 @@ describe.runIf(once)('adversarial: long runs and a seeded API fuzz (issue 8)', (
     it(`${backend}: RSS stays flat over 50,000 synchronous optimizer steps (fused clip, Adam and SGD)`, async () => {
       expect(await expectOk(['optim-soak', backend], 180_000)).toMatch(/RSS/);
     });
+    it(`${backend}: RSS stays flat over 30,000 synchronous steps of 16-bit, per-tensor and {min, max} calls`, async () => {
+      expect(await expectOk(['soak-16bit', backend], 180_000)).toMatch(/RSS/);
+    });
     it(`${backend}: 10,000 seeded API calls agree with the js reference; none that threw wrote anything`, async () => {
       expect(await expectOk(['fuzz', backend], 180_000)).toMatch(/10000 calls/);
     });

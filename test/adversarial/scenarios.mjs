@@ -387,6 +387,43 @@ const scenarios = {
     ok(line);
   },
 
+  // The same for what came after issue 8: 16-bit gradients (fresh float16()/bfloat16() views every step,
+  // a 16-bit GradientBuffer), per-tensor norms into a caller's array, {min, max} bounds, per-tensor clips
+  // and the skip policy. After a warm-up, 30,000 steps of seven calls each must not grow RSS.
+  async 'soak-16bit'() {
+    const g = await load();
+    const f16 = Array.from({ length: 6 }, (_, i) => new Uint16Array(700 + i));
+    const bf16 = Array.from({ length: 6 }, (_, i) => new Uint16Array(500 + i));
+    const f32 = Array.from({ length: 4 }, (_, i) => new Float32Array(400 + i));
+    const perTensor = new Float64Array(f16.length + bf16.length + f32.length);
+    const buffer = new g.GradientBuffer([300, 301], { dtype: 'bfloat16' });
+    let startRss = 0;
+    let norm = 0;
+    for (let s = 0; s < 35_000; s++) {
+      if (s === 5_000) startRss = rssMB();
+      for (const a of f16) a.fill(0x3c00 + (s % 5)); // 1.0 and just above
+      for (const a of bf16) a.fill(0x3f80 + (s % 5));
+      for (const a of f32) a.fill(0.5);
+      buffer.flat.bits.fill(0x4000);
+      const list = [...f16.map((a) => g.float16(a)), ...bf16.map((a) => g.bfloat16(a)), ...f32];
+      norm = g.clipGradNorm(list, 1e3, { perTensorNorms: perTensor });
+      g.getNorms(list);
+      g.clipGradValue(list, { min: -100, max: 100 });
+      g.clipGradNormPerTensor(list, 1e3);
+      g.clipGradRmsPerTensor(list, 1e3);
+      g.clipGradNorm(list, 1, { onNonFinite: 'skip' });
+      g.clip_grad_norm_(buffer.views, 1);
+    }
+    const endRss = rssMB();
+    const line = `backend ${g.getBackend().name}: RSS ${startRss.toFixed(0)} MB → ${endRss.toFixed(0)} MB over 30000 steps of 16-bit and per-tensor calls`;
+    if (!(norm > 0) || perTensor.some((x) => !(x > 0))) fail(`wrong norms (${norm}); ${line}`);
+    // The last step's final clip (a finite norm: 'skip' scales) left a total norm of 1, to 16-bit rounding.
+    const after = g.getTotalNorm([...f16.map((a) => g.float16(a)), ...bf16.map((a) => g.bfloat16(a)), ...f32]);
+    if (!(Math.abs(after - 1) < 0.01)) fail(`after the last clip the norm is ${after}, not 1; ${line}`);
+    if (endRss - startRss > (process.env.GRADCLIP_ASAN ? 1536 : 32)) fail(line);
+    ok(line);
+  },
+
   // A seeded fuzz of the public API: every call either throws the error the js reference throws,
   // with nothing written, or gives the reference's result and the reference's gradients.
   async fuzz() {
