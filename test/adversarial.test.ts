@@ -99,7 +99,7 @@ describe.runIf(once)('adversarial: the native boundary (issue 8)', () => {
       expect(await expectOk(['optim-async-transfer', 'native'])).toMatch(/step\(\)'s bits/);
     },
   );
-  for (const mode of ['async', 'sync', 'load', 'exit']) {
+  for (const mode of ['async', 'sync', 'load', 'exit', 'mixed']) {
     it(`terminating workers that use gradclip (${mode}) never takes the process down`, async () => {
       await expectOk(['worker-terminate', mode]);
     });

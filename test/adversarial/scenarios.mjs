@@ -180,13 +180,27 @@ const scenarios = {
   // Issue 8.3 and 15.12: terminating workers that use gradclip (async in flight, sync clips, import).
   async 'worker-terminate'() {
     const mode = backendArg ?? 'async';
-    const rounds = { async: 40, sync: 60, load: 150, exit: 40 }[mode];
+    const rounds = { async: 40, sync: 60, load: 150, exit: 40, mixed: 40 }[mode];
     const r = rng(7);
     const code = `const { workerData, parentPort } = require('node:worker_threads');
       import(workerData.entry).then(async (g) => {
         parentPort.postMessage('loaded');
         if (workerData.mode === 'load') return;
         const list = [new Float32Array(1 << 22).fill(1), new Float64Array(1000).fill(2)];
+        if (workerData.mode === 'mixed') {
+          // Every async kind in turn: a fused AdamW step, 16-bit clips with per-tensor norms, {min, max}.
+          const bits = new Uint16Array(1 << 21);
+          const params = [{ data: new Float32Array(1 << 21).fill(1), grad: list[0] }];
+          const opt = new g.AdamW(params, { lr: 1e-3, max_grad_norm: 1 });
+          const per = new Float64Array(2);
+          for (let k = 0; ; k++) {
+            bits.fill(0x3c00);
+            if (k % 4 === 0) await opt.stepAsync();
+            else if (k % 4 === 1) await g.clipGradNormAsync([g.float16(bits), list[0]], 1e-3, { perTensorNorms: per });
+            else if (k % 4 === 2) await g.getNormsAsync([g.bfloat16(bits), list[1]]);
+            else await g.clipGradValueAsync([g.float16(bits), list[0]], { min: -0.5, max: 0.5 });
+          }
+        }
         for (let k = 0; ; k++) {
           if (workerData.mode === 'async') await g.clipGradNormAsync(list, 1e-3);
           else g.clip_grad_norm_(list, 1e-3);
