@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   for (const KernelTable* t : supported_kernels()) {
     const KernelTable& k = *t;
     auto row = [&](const char* name, double ms, double twin) {
-      std::printf("%-8s %-22s %10.2f %10.2f %8.2f\n", k.isa, name, ms, twin, ms / twin);
+      std::printf("%-8s %-22s %10.3f %10.3f %8.2f\n", k.isa, name, ms, twin, ms / twin);
     };
     // Runs of four blocks, as the engine calls it (TensorList::kRunBlocks).
     auto sum_of_squares = [&] {

@@ -183,46 +183,60 @@ template <class T>
 static void test_scale_streams(const KernelTable& k) {
   const bool f64 = sizeof(T) == 8;
   const T nan = std::numeric_limits<T>::quiet_NaN();
-  const std::size_t sizes[] = {4 * 4096 - 1, 4 * 4096 + 31, 4 * kBlock, 4 * kBlock + 13, 3 * kBlock + 4097};
+  // The shortest range cut in four: four streams of 4096 elements and a quarter page (1 KiB) each.
+  const std::size_t cut = 4 * (4096 + 1024 / sizeof(T));
+  const std::size_t sizes[] = {cut - 1, cut + 3, cut + 31, 4 * kBlock, 4 * kBlock + 13, 3 * kBlock + 4097};
   const T coefs[] = {static_cast<T>(0.3), static_cast<T>(-2.5), static_cast<T>(NAN)};
   bool ok = true;
   for (std::size_t n : sizes) {
     for (std::size_t off = 0; off < 4; ++off) {
-      for (T c : coefs) {
-        std::vector<T> a = spread<T>(n + off, 7);
-        const std::size_t q = n / 4;
-        for (std::size_t s = 0; s < 4; ++s) {
-          a[off + s * q] = nan;
-          a[off + s * q + q - 1] = -nan;
-        }
-        a[off + n - 1] = -nan;
-        a[off + n / 2 + 3] = static_cast<T>(INFINITY);
-        a[off + n / 2 + 4] = 0;
-        const std::vector<T> b = a;
-        std::vector<T> d = a;  // clamped: NaNs stay as they are (payload and sign)
-        const T lo = static_cast<T>(-0.01), hi = static_cast<T>(0.02);
-        if constexpr (sizeof(T) == 8) {
-          k.scale_f64(a.data() + off, n, c);
-          k.clamp_f64(d.data() + off, n, lo, hi);
-        } else {
-          k.scale_f32(a.data() + off, n, c);
-          k.clamp_f32(d.data() + off, n, lo, hi);
-        }
-        for (std::size_t i = 0; i < a.size(); ++i) {
-          T y = i < off ? b[i] : b[i] * c;
-          if (y != y) y = nan;  // the canonical quiet NaN: sign clear, payload zero
-          ok = ok && std::memcmp(&y, &a[i], sizeof(T)) == 0;
-          T z = b[i];
-          if (i >= off) {
-            z = z < lo ? lo : z;
-            z = z > hi ? hi : z;
+      // Layout 0: NaNs at each quarter's ends, every 1531st element (wherever the parts end) and in the
+      // tail; layouts 1-3: one NaN, inside the second, third or fourth stream only — the scaled NaN must
+      // then be found from that stream's own vectors.
+      for (int layout = 0; layout < 4; ++layout) {
+        for (T c : coefs) {
+          if (layout > 0 && c != coefs[0]) continue;
+          std::vector<T> a = spread<T>(n + off, 7);
+          const std::size_t q = n / 4;
+          if (layout == 0) {
+            for (std::size_t s = 0; s < 4; ++s) {
+              a[off + s * q] = nan;
+              a[off + s * q + q - 1] = -nan;
+            }
+            for (std::size_t i = off + 509; i < off + n; i += 1531) a[i] = -nan;
+            a[off + n - 1] = -nan;
+          } else {
+            a[off + layout * q + 17 * layout] = -nan;
           }
-          ok = ok && std::memcmp(&z, &d[i], sizeof(T)) == 0;
+          a[off + n / 2 + 3] = static_cast<T>(INFINITY);
+          a[off + n / 2 + 4] = 0;
+          const std::vector<T> b = a;
+          std::vector<T> d = a;  // clamped: NaNs stay as they are (payload and sign)
+          const T lo = static_cast<T>(-0.01), hi = static_cast<T>(0.02);
+          if constexpr (sizeof(T) == 8) {
+            k.scale_f64(a.data() + off, n, c);
+            k.clamp_f64(d.data() + off, n, lo, hi);
+          } else {
+            k.scale_f32(a.data() + off, n, c);
+            k.clamp_f32(d.data() + off, n, lo, hi);
+          }
+          for (std::size_t i = 0; i < a.size(); ++i) {
+            T y = i < off ? b[i] : b[i] * c;
+            if (y != y) y = nan;  // the canonical quiet NaN: sign clear, payload zero
+            ok = ok && std::memcmp(&y, &a[i], sizeof(T)) == 0;
+            T z = b[i];
+            if (i >= off) {
+              z = z < lo ? lo : z;
+              z = z > hi ? hi : z;
+            }
+            ok = ok && std::memcmp(&z, &d[i], sizeof(T)) == 0;
+          }
         }
       }
     }
   }
-  CHECK(ok, "%s %s scale and clamp in streams: every element is the plain expression's, scaled NaNs canonical", k.isa, f64 ? "f64" : "f32");
+  CHECK(ok, "%s %s scale and clamp in streams: every element is the plain expression's, scaled NaNs canonical", k.isa,
+        f64 ? "f64" : "f32");
 }
 
 static void test_engine_threads() {
