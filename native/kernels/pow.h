@@ -145,18 +145,26 @@ inline double pow_pos(double x, double y) {
   return scale2(exp_core(T, Tlo, N, powtab::kExp[2 * j], powtab::kExp[2 * j + 1]), e);
 }
 
-// pow_pos over n values (a multiple of 8), eight at a time in vector types, which each ISA's file
-// lowers to its own registers (one zmm on AVX-512, two ymm on AVX2, four xmm on SSE2 and NEON,
-// scalars elsewhere). Values off the common path (zero, subnormal, inf, NaN, 1, or a result that
-// would leave the normal range) are redone one by one with pow_pos.
+// pow_pos over n values (a multiple of 8), W at a time in vector types, which each ISA's file lowers
+// to its own registers. W = 4 on AVX2 (one ymm): the double-double arithmetic keeps many values live,
+// and eight (two ymm each) spilled to the stack on every step in AVX2's 16 registers — 2^22 float32,
+// |x|^3, one thread: 65-66 ms with W = 8, 53 with W = 4. W = 8 elsewhere: one zmm of AVX-512's 32
+// registers; on SSE2 and the scalar table four measured 20 % slower than eight (72 vs 90 ms). (Hardware
+// gathers for the table lookups measured no faster on AVX-512 or AVX2 and are not used.) Every element
+// goes through the same operations whatever W is: the same bits. Values off the common path (zero,
+// subnormal, inf, NaN, 1, or a result that would leave the normal range) are redone one by one with pow_pos.
 namespace powvec {
-typedef double vd __attribute__((vector_size(64)));
-typedef std::int64_t vi __attribute__((vector_size(64)));
-typedef std::uint64_t vu __attribute__((vector_size(64)));
+#if defined(__AVX2__) && !defined(__AVX512F__)
+constexpr std::size_t W = 4;
+#else
+constexpr std::size_t W = 8;
+#endif
+typedef double vd __attribute__((vector_size(8 * W)));
+typedef std::int64_t vi __attribute__((vector_size(8 * W)));
+typedef std::uint64_t vu __attribute__((vector_size(8 * W)));
 // 32-bit lanes for the integer parts: every ISA converts int32 <-> double in vectors (cvtdq2pd,
 // cvttpd2dq), while int64 <-> double needs AVX-512DQ and is scalarized elsewhere.
-typedef std::int32_t vi32 __attribute__((vector_size(32)));
-constexpr std::size_t W = 8;
+typedef std::int32_t vi32 __attribute__((vector_size(4 * W)));
 }  // namespace powvec
 
 template <std::size_t n>
