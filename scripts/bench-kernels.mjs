@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench:kernels [-- <elements> <repetitions>]: builds native/bench/ with the kernels (the
 // per-ISA flags of binding.gyp, -O3 as the addon) and the plain-C twins (-O3 -ffast-math
-// -march=native), then prints each kernel's median against its twin's. A benchmark, not a test.
+// -march=native; the general-p sum also without -ffast-math), then prints each kernel's median against its
+// twin's. A benchmark, not a test.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,6 +23,7 @@ const units = [
   ['native/dispatch.cc', common, []],
   ['native/bench/kernels_bench.cc', common, []],
   ['native/bench/twins.cc', ['-O3', '-std=c++17', '-ffast-math', '-march=native'], []],
+  ['native/bench/twins_precise.cc', ['-O3', '-std=c++17', '-march=native'], []],
 ];
 const objects = units.map(([src, base, flags]) => {
   const obj = join(out, `${src.replace(/[/.]/g, '_')}.o`);

@@ -286,6 +286,40 @@ export async function runBench(
   return { rows, probes, env };
 }
 
+/** One-thread native times of `nativeOneThread`: clip, no-clip, and the two probes. */
+export interface OneThreadTime {
+  shape: string;
+  op: 'clip' | 'no-clip' | 'read probe' | 'read-write probe';
+  ms: number;
+}
+
+/**
+ * Native one-thread medians (clip, no-clip, the read and read-write probes) for the named shapes, timed
+ * back to back. `gradclip bench --goals` times these right before and right after PyTorch's one-thread
+ * run, so both sides of issue 10's ratios come from the same minutes: this VM drifts by 20 % and more
+ * over the length of a full bench. Empty without the native addon.
+ */
+export function nativeOneThread(shapeNames: string[], minTimeMs: number): OneThreadTime[] {
+  if (!nativeAvailable()) return [];
+  const before = getBackend();
+  const impl = facadeImpl('native 1 thread', 'native', 1);
+  const b = nativeBinding();
+  const allThreads = b.info().threads;
+  const out: OneThreadTime[] = [];
+  for (const shape of SHAPES.filter((s) => shapeNames.includes(s.name))) {
+    const grads = makeGrads(shape.sizes);
+    out.push({ shape: shape.name, op: 'clip', ms: timeMedian(() => impl.run('clip', grads), minTimeMs) });
+    out.push({ shape: shape.name, op: 'no-clip', ms: timeMedian(() => impl.run('no-clip', grads), minTimeMs) });
+    const list = b.prepare(grads);
+    b.setThreads(1);
+    out.push({ shape: shape.name, op: 'read probe', ms: timeMedian(() => b.probeRead(list), minTimeMs) });
+    out.push({ shape: shape.name, op: 'read-write probe', ms: timeMedian(() => b.scale(list, 1), minTimeMs) });
+  }
+  setBackend(before.name);
+  setNumThreads(before.threads > 0 && before.name === 'native' ? before.threads : allThreads);
+  return out;
+}
+
 /** Median µs of one clip_grad_norm_ call on a single 1024-element tensor, end to end from JS. */
 export function smallCallMicros(backend: 'native' | 'js'): number {
   const before = getBackend().name;
