@@ -303,6 +303,15 @@ inline std::size_t stream_part(std::size_t m) {
   return (per - kSkew) / kPage * kPage + kSkew;
 }
 
+// fn(p) for p = base + s·part + j over the kWriteStreams streams, j stepping by `step` through [0, part):
+// the streams side by side, one step of each in turn.
+template <class T, class Fn>
+inline void walk_streams(T* base, std::size_t part, std::size_t step, Fn fn) {
+  for (std::size_t j = 0; j < part; j += step) {
+    for (std::size_t s = 0; s < kWriteStreams; ++s) fn(base + s * part + j);
+  }
+}
+
 // In-place passes peel the first elements up to a 64-byte boundary, so the vectorized main loop
 // never splits a store across cache lines (measured: ~25 % faster on a misaligned 4 MB array).
 template <class T, class F>
@@ -316,12 +325,10 @@ inline void for_each_aligned(T* x, std::size_t n, F f) {
   const std::size_t part = stream_part<T>(m);  // a whole number of chunks
   std::size_t i = 0;
   if (part > 0) {
-    for (std::size_t j = 0; j < part; j += kChunk) {
-      for (std::size_t s = 0; s < kWriteStreams; ++s) {
-        T* p = static_cast<T*>(__builtin_assume_aligned(y + s * part + j, 64));
-        for (std::size_t k = 0; k < kChunk; ++k) p[k] = f(p[k]);
-      }
-    }
+    walk_streams(y, part, kChunk, [&f](T* q) {
+      T* p = static_cast<T*>(__builtin_assume_aligned(q, 64));
+      for (std::size_t k = 0; k < kChunk; ++k) p[k] = f(p[k]);
+    });
     i = kWriteStreams * part;
   }
   for (; i < m; ++i) y[i] = f(y[i]);
@@ -366,16 +373,13 @@ void scale(typename O::T* x, std::size_t n, typename O::T c) {
   constexpr std::size_t kStep = 2 * O::N;
   const std::size_t part = stream_part<T>(n - head);  // a whole number of steps
   if (part > 0) {
-    for (std::size_t j = 0; j < part; j += kStep) {
-      for (std::size_t s = 0; s < kWriteStreams; ++s) {
-        T* p = x + head + s * part + j;
-        const typename O::Vec a = O::Mul(O::Load(p), cv);
-        const typename O::Vec b = O::Mul(O::Load(p + O::N), cv);
-        O::Store(p, a);
-        O::Store(p + O::N, b);
-        bad = O::OrNaN(O::OrNaN(bad, a), b);
-      }
-    }
+    walk_streams(x + head, part, kStep, [&](T* p) {
+      const typename O::Vec a = O::Mul(O::Load(p), cv);
+      const typename O::Vec b = O::Mul(O::Load(p + O::N), cv);
+      O::Store(p, a);
+      O::Store(p + O::N, b);
+      bad = O::OrNaN(O::OrNaN(bad, a), b);
+    });
     i += kWriteStreams * part;
   }
   for (; i + kStep <= n; i += kStep) {

@@ -125,9 +125,11 @@ function printTorchGoals(torch: TorchTimings | string, before: OneThreadTime[], 
     print(`\ngoals (issue 10): PyTorch unavailable (${torch})`);
     return;
   }
+  const at = (times: OneThreadTime[], shape: string, op: OneThreadTime['op']) =>
+    times.find((r) => r.shape.startsWith(shape) && r.op === op)?.ms;
   const ours = (shape: string, op: OneThreadTime['op']) => {
-    const a = before.find((r) => r.shape.startsWith(shape) && r.op === op)?.ms;
-    const b = after.find((r) => r.shape.startsWith(shape) && r.op === op)?.ms;
+    const a = at(before, shape, op);
+    const b = at(after, shape, op);
     return a === undefined || b === undefined ? undefined : (a + b) / 2;
   };
   const theirs = (shape: string, op: string) => torch.rows.find((r) => r.shape.startsWith(shape) && r.op === op)?.ms;
@@ -162,8 +164,8 @@ function printTorchGoals(torch: TorchTimings | string, before: OneThreadTime[], 
   goal('1×64M no-clip: torch / gradclip (speed-up)', tnc, nc, '≥ 1.8', (r) => r >= 1.8);
   goal('GPT-2 small clip: gradclip / torch', ours('GPT-2', 'clip'), theirs('GPT-2', 'clip'), '≤ 0.9', (r) => r <= 0.9);
   const drift = (shape: string) => {
-    const a = before.find((r) => r.shape.startsWith(shape) && r.op === 'clip')?.ms;
-    const b = after.find((r) => r.shape.startsWith(shape) && r.op === 'clip')?.ms;
+    const a = at(before, shape, 'clip');
+    const b = at(after, shape, 'clip');
     return a === undefined || b === undefined ? '-' : `${fixed(a, 2)} / ${fixed(b, 2)} ms`;
   };
   print(
