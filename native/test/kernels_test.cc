@@ -13,6 +13,7 @@
 
 #include "../dispatch.h"
 #include "../engine.h"
+#include "../kernels/pow.h"
 
 using namespace gradclip;
 
@@ -344,6 +345,65 @@ static void test_columns(const KernelTable& k) {
   }
 }
 
+// The vectorized pow (pow_pos_batch, each ISA's own build) against the scalar one (pow_pos, built
+// here), value by value, through block_sum_pow_f64: x sits in one lane of a 32-value batch whose other
+// lanes contribute an exact zero (|0|^p for p > 0, |inf|^p for p < 0), so the block's sum is x's pow
+// alone; the lane moves with each value. Then whole batches of distinct values against the contract's
+// lane combine of scalar results (no filler: no value leaves the vector path).
+static void test_pow_values(const KernelTable& k) {
+  const double ps[] = {3, 3.5, 0.5, 1.5, -1, -2.5, 7, 1.0 / 3, 100, 1e-3, -0.3, 250, -40};
+  std::vector<double> xs = {0, 1, INFINITY, NAN, 4.9406564584124654e-324, 1e-310, 2.2250738585072014e-308,
+                            1.7976931348623157e308, 0.5, 2, 3, 10, 1e-3};
+  for (int i = 0; i < 128; ++i) {  // every row of the log table, at exponents across the range
+    for (double f : {0.0, 0.5, 0.999}) {
+      for (int e : {-1022, -600, -20, -1, 0, 1, 20, 600, 1023}) xs.push_back(std::ldexp(1 + (i + f) / 128, e));
+    }
+  }
+  for (int u = 1; u <= 4; ++u) {  // next to 1: T tiny, of either sign (the floor of a negative v)
+    xs.push_back(1 + u * 2.220446049250313e-16);
+    xs.push_back(1 - u * 1.1102230246251565e-16);
+    xs.push_back(1 + u * 1e-9);
+    xs.push_back(1 - u * 1e-9);
+  }
+  std::mt19937_64 rng(77);
+  std::uniform_int_distribution<int> ex(-1074, 1023);
+  std::uniform_real_distribution<double> mant(1, 2);
+  for (int r = 0; r < 3000; ++r) xs.push_back(std::ldexp(mant(rng), ex(rng)));
+  alignas(64) double batch[kLanes];
+  std::size_t pos = 0;
+  for (double p : ps) {
+    std::vector<double> xp = xs;
+    // Where |p ln x| crosses the common path's 708 and the results' overflow/underflow bounds.
+    for (double c : {707.9, 708.0, 708.1, 709.7, 709.8, 745.0, 745.2}) {
+      for (double sign : {1.0, -1.0}) {
+        const double x0 = std::exp(sign * c / p);
+        double x = x0;
+        for (int step = 0; step < 4; ++step) x = std::nextafter(x, 0.0);
+        for (int step = 0; step < 9; ++step, x = std::nextafter(x, INFINITY)) xp.push_back(x);
+      }
+    }
+    const double filler = p > 0 ? 0.0 : INFINITY;
+    for (double x : xp) {
+      for (double& b : batch) b = filler;
+      batch[pos] = x;
+      pos = (pos + 1) % kLanes;
+      const double got = k.block_sum_pow_f64(batch, kLanes, p, 1.0);
+      const double want = pow_pos(x, p);
+      CHECK(same_bits(got, want), "%s pow(%.17g, %.17g): vector %.17g, scalar %.17g", k.isa, x, p, got, want);
+    }
+    for (std::size_t start = 0; start + kLanes <= xs.size(); start += kLanes) {
+      double lanes[kLanes];
+      for (std::size_t j = 0; j < kLanes; ++j) {
+        batch[j] = xs[start + j] == 0 || !(xs[start + j] < INFINITY) ? 0.75 : xs[start + j];
+        lanes[j] = pow_pos(batch[j], p);
+      }
+      const double got = k.block_sum_pow_f64(batch, kLanes, p, 1.0);
+      const double want = combine_lanes(lanes);
+      CHECK(same_bits(got, want), "%s pow batch at %zu, p %.17g: %.17g vs %.17g", k.isa, start, p, got, want);
+    }
+  }
+}
+
 int main() {
   std::printf("kernel sets on this CPU:");
   for (const KernelTable* t : supported_kernels()) std::printf(" %s", t->isa);
@@ -355,6 +415,7 @@ int main() {
     test_columns<double>(*t);
     test_scale_streams<float>(*t);
     test_scale_streams<double>(*t);
+    test_pow_values(*t);
   }
   // Each table runs code built for its own instruction set: no two tables share a kernel. (When the
   // shared templates had external linkage the linker kept one copy — the first file's — for all.)
