@@ -191,6 +191,19 @@ inline void lookup_pairs(const double* tab, VI idx, VD& hi, VD& lo) {
   const __m512i at = reinterpret_cast<__m512i>(idx + idx);
   hi = reinterpret_cast<VD>(_mm512_i64gather_pd(at, tab, 8));
   lo = reinterpret_cast<VD>(_mm512_i64gather_pd(at, tab + 1, 8));
+#elif defined(__AVX2__)
+  // Four 16-byte (hi, lo) loads and two shuffles, not eight loads and inserts: 3-4 % on AVX2's pow.
+  // (SSE2's two values per vector measured no faster this way.)
+  typedef double v2 __attribute__((vector_size(16)));
+  v2 p0, p1, p2, p3;
+  std::memcpy(&p0, tab + 2 * idx[0], sizeof p0);
+  std::memcpy(&p1, tab + 2 * idx[1], sizeof p1);
+  std::memcpy(&p2, tab + 2 * idx[2], sizeof p2);
+  std::memcpy(&p3, tab + 2 * idx[3], sizeof p3);
+  const VD a = __builtin_shufflevector(p0, p2, 0, 1, 2, 3);  // p0 | p2
+  const VD b = __builtin_shufflevector(p1, p3, 0, 1, 2, 3);  // p1 | p3
+  hi = __builtin_shufflevector(a, b, 0, 4, 2, 6);
+  lo = __builtin_shufflevector(a, b, 1, 5, 3, 7);
 #else
   for (std::size_t k = 0; k < powvec::W; ++k) {
     hi[k] = tab[2 * idx[k]];
