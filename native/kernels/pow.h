@@ -164,7 +164,7 @@ inline double pow_pos(double x, double y) {
 // AVX2 53.3 -> 23.1, SSE2 74 -> 47.5 — with the two bit-exact integer steps below (c and k from m's bits,
 // floor by the 1.5 · 2^52 rounding) instead of int32 <-> double conversions, which cost SSE2 shuffles.
 // W: one zmm on AVX-512, one ymm on AVX2, one xmm on x86-64's baseline (the sse2 and scalar tables:
-// two xmm per vector measured 35 % slower, four 70 %: SSE's two-operand code spills), eight elsewhere
+// two xmm per vector measured 70 % slower, four 75 %: SSE's two-operand code spills), eight elsewhere
 // (NEON's 32 registers; not timed since the phases went in, arm64 runs under qemu here). Every element
 // goes through the same operations whatever W is: the same bits. Values off the common path (zero,
 // subnormal, inf, NaN, 1, or a result that would leave the normal range) are redone one by one with pow_pos.
