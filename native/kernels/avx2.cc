@@ -70,6 +70,9 @@ struct Avx2 {
   static D Set1(double v) { return _mm256_set1_pd(v); }
   static D Add(D a, D b) { return _mm256_add_pd(a, b); }
   static D Mul(D a, D b) { return _mm256_mul_pd(a, b); }
+  // acc + v·v in one rounding (simd_kernels.h add_term: used only where v·v is exact).
+  static constexpr bool kFusedSquare = true;
+  static D SquareAdd(D acc, D v) { return _mm256_fmadd_pd(v, v, acc); }
   static D Abs(D a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
   static void Store(double* p, D v) { _mm256_storeu_pd(p, v); }
   static double Horizontal(D v) {

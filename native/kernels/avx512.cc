@@ -76,6 +76,9 @@ struct Avx512 {
   static D Set1(double v) { return _mm512_set1_pd(v); }
   static D Add(D a, D b) { return _mm512_add_pd(a, b); }
   static D Mul(D a, D b) { return _mm512_mul_pd(a, b); }
+  // acc + v·v in one rounding (simd_kernels.h add_term: used only where v·v is exact).
+  static constexpr bool kFusedSquare = true;
+  static D SquareAdd(D acc, D v) { return _mm512_fmadd_pd(v, v, acc); }
   static D Abs(D a) { return _mm512_abs_pd(a); }
   static void Store(double* p, D v) { _mm512_storeu_pd(p, v); }
   static double Horizontal(D v) {

@@ -57,6 +57,9 @@ struct Neon {
   static D Set1(double v) { return vdupq_n_f64(v); }
   static D Add(D a, D b) { return vaddq_f64(a, b); }
   static D Mul(D a, D b) { return vmulq_f64(a, b); }
+  // acc + v·v in one rounding (simd_kernels.h add_term: used only where v·v is exact).
+  static constexpr bool kFusedSquare = true;
+  static D SquareAdd(D acc, D v) { return vfmaq_f64(acc, v, v); }
   static D Abs(D a) { return vabsq_f64(a); }
   static void Store(double* p, D v) { vst1q_f64(p, v); }
   static double Horizontal(D v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }

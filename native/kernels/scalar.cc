@@ -36,6 +36,7 @@ struct Scalar {
   static D Set1(double v) { return v; }
   static D Add(D a, D b) { return a + b; }
   static D Mul(D a, D b) { return a * b; }
+  static constexpr bool kFusedSquare = false;  // no fused multiply-add in this instruction set
   static D Abs(D a) { return std::fabs(a); }
   static void Store(double* p, D v) { *p = v; }
   static double Horizontal(D v) { return v; }

@@ -56,6 +56,7 @@ struct Sse2 {
   static D Set1(double v) { return _mm_set1_pd(v); }
   static D Add(D a, D b) { return _mm_add_pd(a, b); }
   static D Mul(D a, D b) { return _mm_mul_pd(a, b); }
+  static constexpr bool kFusedSquare = false;  // no fused multiply-add in this instruction set
   static D Abs(D a) { return _mm_andnot_pd(_mm_set1_pd(-0.0), a); }
   static void Store(double* p, D v) { _mm_storeu_pd(p, v); }
   static double Horizontal(D v) { return _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))); }

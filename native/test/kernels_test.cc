@@ -1,6 +1,7 @@
 // C++ unit tests of the kernels and the engine, without Node. Built and run by
 // scripts/test-native.mjs (x86-64: every ISA this CPU has; arm64: scalar and NEON, also
 // under qemu-aarch64 by npm run test:arm64). Exit status 0 = all passed.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -404,6 +405,56 @@ static void test_pow_values(const KernelTable& k) {
   }
 }
 
+// Sums of squares where the kernels may fuse the square into the add (simd_kernels.h add_term: exact
+// squares only): float32 bit patterns from the whole range (subnormals, squares near 2^256) and every
+// float16 / bfloat16 bit pattern, against the contract's order with the square rounded on its own.
+static void test_exact_squares(const KernelTable& k) {
+  std::mt19937_64 rng(77);
+  const std::size_t n = 3 * kBlock + 1234;
+  for (bool specials : {false, true}) {
+    std::vector<float> f(n);
+    for (auto& x : f) {
+      std::uint32_t u;
+      do u = static_cast<std::uint32_t>(rng()); while ((u & 0x7f800000u) == 0x7f800000u);
+      std::memcpy(&x, &u, 4);
+    }
+    if (specials) {
+      f[5] = std::numeric_limits<float>::infinity();
+      f[kBlock + 9] = std::numeric_limits<float>::quiet_NaN();
+    }
+    std::vector<double> out(4, -1.0);
+    k.block_sums_f32(f.data(), n, Op::SumSquares, 1.0, out.data());
+    for (std::size_t b = 0; b < 4; ++b) {
+      const std::size_t len = std::min(kBlock, n - b * kBlock);
+      const double want = reference_sum(f.data() + b * kBlock, len, true, 1.0);
+      CHECK(same_bits(out[b], want), "%s f32 whole-range squares%s block %zu: %.17g != %.17g", k.isa,
+            specials ? " with inf/NaN" : "", b, out[b], want);
+    }
+  }
+  for (Half h : {Half::F16, Half::BF16}) {
+    const std::uint16_t exp_mask = h == Half::F16 ? 0x7c00 : 0x7f80;
+    for (bool specials : {false, true}) {
+      std::vector<std::uint16_t> bits;
+      for (std::uint32_t u = 0; u < 0x10000; ++u) {
+        if (specials || (u & exp_mask) != exp_mask) bits.push_back(static_cast<std::uint16_t>(u));
+      }
+      std::shuffle(bits.begin(), bits.end(), rng);
+      bits.resize(bits.size() + 77, 0x3c00);  // a tail that is no whole chunk
+      std::vector<double> decoded(bits.size());
+      for (std::size_t i = 0; i < bits.size(); ++i) decoded[i] = decode_half(bits[i], h);
+      const std::size_t blocks = (bits.size() + kBlock - 1) / kBlock;
+      std::vector<double> out(blocks, -1.0);
+      k.block_sums_half(bits.data(), bits.size(), Op::SumSquares, 1.0, h, out.data());
+      for (std::size_t b = 0; b < blocks; ++b) {
+        const std::size_t len = std::min(kBlock, bits.size() - b * kBlock);
+        const double want = reference_sum(decoded.data() + b * kBlock, len, true, 1.0);
+        CHECK(same_bits(out[b], want), "%s %s every bit pattern%s block %zu: %.17g != %.17g", k.isa,
+              h == Half::F16 ? "f16" : "bf16", specials ? " with inf/NaN" : "", b, out[b], want);
+      }
+    }
+  }
+}
+
 int main() {
   std::printf("kernel sets on this CPU:");
   for (const KernelTable* t : supported_kernels()) std::printf(" %s", t->isa);
@@ -416,6 +467,7 @@ int main() {
     test_scale_streams<float>(*t);
     test_scale_streams<double>(*t);
     test_pow_values(*t);
+    test_exact_squares(*t);
   }
   // Each table runs code built for its own instruction set: no two tables share a kernel. (When the
   // shared templates had external linkage the linker kept one copy — the first file's — for all.)
