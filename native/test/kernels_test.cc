@@ -407,7 +407,8 @@ static void test_pow_values(const KernelTable& k) {
 
 // Sums of squares where the kernels may fuse the square into the add (simd_kernels.h add_term: exact
 // squares only): float32 bit patterns from the whole range (subnormals, squares near 2^256) and every
-// float16 / bfloat16 bit pattern, against the contract's order with the square rounded on its own.
+// float16 / bfloat16 bit pattern (which also checks each ISA's 16-bit loads, with |x| and the rescaled
+// squares), against the contract's order with the square rounded on its own.
 static void test_exact_squares(const KernelTable& k) {
   std::mt19937_64 rng(77);
   const std::size_t n = 3 * kBlock + 1234;
@@ -443,14 +444,55 @@ static void test_exact_squares(const KernelTable& k) {
       std::vector<double> decoded(bits.size());
       for (std::size_t i = 0; i < bits.size(); ++i) decoded[i] = decode_half(bits[i], h);
       const std::size_t blocks = (bits.size() + kBlock - 1) / kBlock;
-      std::vector<double> out(blocks, -1.0);
-      k.block_sums_half(bits.data(), bits.size(), Op::SumSquares, 1.0, h, out.data());
-      for (std::size_t b = 0; b < blocks; ++b) {
-        const std::size_t len = std::min(kBlock, bits.size() - b * kBlock);
-        const double want = reference_sum(decoded.data() + b * kBlock, len, true, 1.0);
-        CHECK(same_bits(out[b], want), "%s %s every bit pattern%s block %zu: %.17g != %.17g", k.isa,
-              h == Half::F16 ? "f16" : "bf16", specials ? " with inf/NaN" : "", b, out[b], want);
+      // Also |x| and the rescaled squares: the same 16-bit loads, without the fused square.
+      for (const auto& [squares, s] : {std::pair{true, 1.0}, std::pair{false, 1.0}, std::pair{true, 0x1p-600}}) {
+        std::vector<double> out(blocks, -1.0);
+        k.block_sums_half(bits.data(), bits.size(), squares ? Op::SumSquares : Op::SumAbs, s, h, out.data());
+        for (std::size_t b = 0; b < blocks; ++b) {
+          const std::size_t len = std::min(kBlock, bits.size() - b * kBlock);
+          const double want = reference_sum(decoded.data() + b * kBlock, len, squares, s);
+          CHECK(same_bits(out[b], want), "%s %s every bit pattern%s %s s=%g block %zu: %.17g != %.17g", k.isa,
+                h == Half::F16 ? "f16" : "bf16", specials ? " with inf/NaN" : "", squares ? "sq" : "abs", s, b, out[b],
+                want);
+        }
       }
+    }
+  }
+}
+
+// The 16-bit write passes (the F16C loops on AVX2 / AVX-512, element by element elsewhere) against
+// half.h's conversions, element by element, over every bit pattern of both dtypes.
+static void test_half_writes(const KernelTable& k) {
+  for (Half h : {Half::F16, Half::BF16}) {
+    const char* dt = h == Half::F16 ? "f16" : "bf16";
+    std::vector<std::uint16_t> all(0x10000 + 13);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint16_t>(i * 40503u);  // odd: every pattern
+    const double coefs[] = {1.0, 0.5, 0.2, 1e-3, 0x1p-14, 0x1p-24, 0x1.8p-25, 0.0, 0.99951171875, 65504.0, NAN};
+    for (double coef : coefs) {
+      const float c = decode_half(encode_double(coef, h), h);
+      std::vector<std::uint16_t> x(all);
+      k.scale_half(x.data() + 1, x.size() - 1, c, h);  // an odd start and a tail
+      std::size_t bad = 0;
+      for (std::size_t i = 1; i < x.size(); ++i) {
+        const float v = decode_half(all[i], h) * c;
+        const std::uint16_t want = h == Half::F16 ? f32_bits_to_f16(float_to_bits(v)) : f32_bits_to_bf16(float_to_bits(v));
+        if (x[i] != want && bad++ < 3) std::fprintf(stderr, "  %s %s scale %#06x * %g -> %#06x, want %#06x\n", k.isa, dt, all[i], c, x[i], want);
+      }
+      CHECK(bad == 0 && x[0] == all[0], "%s %s scale_half by %g: %zu wrong", k.isa, dt, c, bad);
+    }
+    const double bounds[][2] = {{-0.1, 0.2}, {-INFINITY, 1.0}, {0.0, 0.0}, {-0.0, 0.0}, {-65504.0, 65504.0}, {1e-7, 3e-7}, {-INFINITY, INFINITY}};
+    for (const auto& b : bounds) {
+      const std::uint16_t lb = encode_double(b[0], h), hb = encode_double(b[1], h);
+      const float l = decode_half(lb, h), u = decode_half(hb, h);
+      std::vector<std::uint16_t> x(all);
+      k.clamp_half(x.data() + 1, x.size() - 1, l, u, lb, hb, h);
+      std::size_t bad = 0;
+      for (std::size_t i = 1; i < x.size(); ++i) {
+        const float v = decode_half(all[i], h);
+        const std::uint16_t want = v < l ? lb : v > u ? hb : all[i];
+        if (x[i] != want && bad++ < 3) std::fprintf(stderr, "  %s %s clamp %#06x -> %#06x, want %#06x\n", k.isa, dt, all[i], x[i], want);
+      }
+      CHECK(bad == 0 && x[0] == all[0], "%s %s clamp_half [%g, %g]: %zu wrong", k.isa, dt, b[0], b[1], bad);
     }
   }
 }
@@ -468,6 +510,7 @@ int main() {
     test_scale_streams<double>(*t);
     test_pow_values(*t);
     test_exact_squares(*t);
+    test_half_writes(*t);
   }
   // Each table runs code built for its own instruction set: no two tables share a kernel. (When the
   // shared templates had external linkage the linker kept one copy — the first file's — for all.)
