@@ -8,9 +8,11 @@ import {
   blockSumHalf as blockSumHalfScalar,
   blockSumScalar,
   canonicalizeRange,
+  clampHalf as clampHalfScalar,
   clampRange,
   extremeAbsRange,
   halfValue,
+  scaleHalf as scaleHalfScalar,
   scaleRange,
   sgdStep,
 } from './common';
@@ -22,11 +24,9 @@ export {
   colSumSquaresF64,
   countNonzeroF32,
   countNonzeroF64,
-  clampHalf,
   countNonzeroHalf,
   extremeAbsHalf,
   heapBase,
-  scaleHalf,
   scaleColsF32,
   scaleColsF64,
 } from './common';
@@ -290,6 +290,112 @@ function blockSumSquaresHalf(ptr: usize, n: i32, bf16: bool): f64 {
   // 2^224 for float16 (decode4)
   const sum = laneTree(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15);
   return sum * (bf16 ? 1 : 2.695994666715064e67);
+}
+
+// ---- 16-bit write passes: eight values per v128, the bits of common.ts's scaleHalf / clampHalf ----
+// (Constants live in locals set before each loop: V8 rebuilt inline v128 constants on every use.)
+
+/**
+ * x ← x·c (c a value of the dtype, so the float32 product is exact), rounded once to the dtype.
+ * bfloat16: the value is the float32 upper half; the product rounds back by common.ts's integer rule.
+ * float16: the product is formed from |x|·2^-112 (its magnitude bits moved into float32's fields, exact,
+ * subnormals included) times c·2^112, positive and finite, and rounded without branches — the normal
+ * range adds 0xfff plus the kept lowest bit before the shift (a carry into the exponent is the rounding
+ * up it should be), the subnormal range by a float32 add: |v| + 0.5 has ulp 2^-24, float16's subnormal
+ * step, so its bits above 0.5's are the rounded mantissa (1024 when it rounds up to the smallest
+ * normal) — then the sign goes back on; infinities and NaNs (magnitude bits 0x7c00 and up) take inf·c's
+ * and NaN's results directly. A NaN coefficient (a NaN total, scaled anyway) is the scalar kernel's.
+ */
+export function scaleHalf(ptr: usize, n: i32, c: f32, bf16: bool): void {
+  let i: i32 = 0;
+  if (bf16) {
+    const cv = f32x4.splat(c);
+    const nanBits = i32x4.splat(0x7fc0);
+    const finiteTop = i32x4.splat(0x7f800000);
+    const abs = i32x4.splat(0x7fffffff);
+    const one = i32x4.splat(1);
+    const half = i32x4.splat(0x7fff);
+    for (; i + 8 <= n; i += 8) {
+      const p = ptr + (<usize>i << 1);
+      const w = v128.load(p);
+      let u = f32x4.mul(i32x4.shl(i32x4.extend_low_i16x8_u(w), 16), cv);
+      let r = i32x4.shr_u(i32x4.add(i32x4.add(u, half), v128.and(i32x4.shr_u(u, 16), one)), 16);
+      const lo = v128.bitselect(nanBits, r, i32x4.gt_u(v128.and(u, abs), finiteTop));
+      u = f32x4.mul(i32x4.shl(i32x4.extend_high_i16x8_u(w), 16), cv);
+      r = i32x4.shr_u(i32x4.add(i32x4.add(u, half), v128.and(i32x4.shr_u(u, 16), one)), 16);
+      const hi = v128.bitselect(nanBits, r, i32x4.gt_u(v128.and(u, abs), finiteTop));
+      v128.store(p, i16x8.narrow_i32x4_u(lo, hi)); // every lane is <= 0xffff: no saturation
+    }
+  } else if (c == c) {
+    const cv = f32x4.splat(c * 5.192296858534828e33); // c·2^112: finite, c <= 65504
+    const magnitude = i16x8.splat(0x7fff);
+    const signBit = i16x8.splat(<i16>0x8000);
+    const infBits = i16x8.splat(0x7c00);
+    // inf·c: inf with x's sign for c > 0, NaN for c = 0
+    const infOut = i16x8.splat(<i16>(c > 0 ? 0x7c00 : 0x7e00));
+    const infSign = i16x8.splat(<i16>(c > 0 ? 0x8000 : 0));
+    const nanOut = i16x8.splat(0x7e00);
+    const bias = i32x4.splat(0xfff - 0x38000000);
+    const one = i32x4.splat(1);
+    const halfF = f32x4.splat(0.5);
+    const halfBits = i32x4.splat(0x3f000000);
+    const smallTop = i32x4.splat(0x38800000);
+    const bigBottom = i32x4.splat(0x477fefff);
+    const infF16 = i32x4.splat(0x7c00);
+    for (; i + 8 <= n; i += 8) {
+      const p = ptr + (<usize>i << 1);
+      const w = v128.load(p);
+      const m = v128.and(w, magnitude);
+      let a = f32x4.mul(i32x4.shl(i32x4.extend_low_i16x8_u(m), 13), cv);
+      let r = i32x4.shr_u(i32x4.add(i32x4.add(a, bias), v128.and(i32x4.shr_u(a, 13), one)), 13);
+      r = v128.bitselect(i32x4.sub(f32x4.add(a, halfF), halfBits), r, i32x4.lt_s(a, smallTop));
+      const lo = v128.bitselect(infF16, r, i32x4.gt_s(a, bigBottom));
+      a = f32x4.mul(i32x4.shl(i32x4.extend_high_i16x8_u(m), 13), cv);
+      r = i32x4.shr_u(i32x4.add(i32x4.add(a, bias), v128.and(i32x4.shr_u(a, 13), one)), 13);
+      r = v128.bitselect(i32x4.sub(f32x4.add(a, halfF), halfBits), r, i32x4.lt_s(a, smallTop));
+      const hi = v128.bitselect(infF16, r, i32x4.gt_s(a, bigBottom));
+      const sign = v128.and(w, signBit);
+      const out = v128.or(i16x8.narrow_i32x4_u(lo, hi), sign);
+      const special = v128.bitselect(v128.or(infOut, v128.and(sign, infSign)), nanOut, i16x8.eq(m, infBits));
+      v128.store(p, v128.bitselect(special, out, i16x8.ge_s(m, infBits)));
+    }
+  }
+  scaleHalfScalar(ptr + (<usize>i << 1), n - i, c, bf16);
+}
+
+/** A 16-bit value's order as a signed integer: ±magnitude (both zeros 0), NaN excepted. */
+// @ts-ignore: decorator
+@inline
+function orderKey(bits: u32): i32 {
+  const m = <i32>(bits & 0x7fff);
+  return bits & 0x8000 ? -m : m;
+}
+
+/**
+ * Below lo → loBits, above hi → hiBits (lo <= hi, values of the dtype), NaN kept: eight values per
+ * i16x8, compared as sign-magnitude integers (the order of their values for both dtypes, -0 = +0) with
+ * no decoding; a NaN (magnitude above infinity's bits) is in neither mask.
+ */
+export function clampHalf(ptr: usize, n: i32, lo: f64, hi: f64, loBits: u32, hiBits: u32, bf16: bool): void {
+  const lk = i16x8.splat(<i16>orderKey(loBits));
+  const hk = i16x8.splat(<i16>orderKey(hiBits));
+  const lb = i16x8.splat(<i16>loBits);
+  const hb = i16x8.splat(<i16>hiBits);
+  const magnitude = i16x8.splat(0x7fff);
+  const inf = i16x8.splat(<i16>(bf16 ? 0x7f80 : 0x7c00));
+  let i: i32 = 0;
+  for (; i + 8 <= n; i += 8) {
+    const p = ptr + (<usize>i << 1);
+    const w = v128.load(p);
+    const m = v128.and(w, magnitude);
+    const neg = i16x8.shr_s(w, 15);
+    const key = i16x8.sub(v128.xor(m, neg), neg); // -m where the sign bit is set
+    const number = v128.not(i16x8.gt_s(m, inf));
+    const below = v128.and(i16x8.lt_s(key, lk), number);
+    const above = v128.and(i16x8.gt_s(key, hk), number);
+    v128.store(p, v128.bitselect(hb, v128.bitselect(lb, w, below), above));
+  }
+  clampHalfScalar(ptr + (<usize>i << 1), n - i, lo, hi, loBits, hiBits, bf16);
 }
 
 /** Σ|x·s| (mode 0), Σ(x·s)² (1) or Σ|x·s|^p (2) over one block of 16-bit values; SIMD for Σx². */

@@ -253,6 +253,46 @@ describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threa
       each((label) => check(native as NonNullable<typeof native>, label));
     });
 
+    it(`${dtype}: scale and clamp of every bit pattern, the same bits as js (coefficients and bounds that round, underflow, overflow)`, () => {
+      // Every 16-bit pattern once, in a scrambled order, at an odd offset (so vector loops start unaligned
+      // and end in a tail), through the write kernels the vector backends implement on their own: the
+      // float32 product rounded once to the dtype (nearest even, subnormal results, overflow to inf, the
+      // canonical NaN) and the two-sided clamp (bounds rounded to the dtype, NaN kept bit for bit).
+      const patterns = () => {
+        const buffer = new ArrayBuffer(2 * (65_536 + 11));
+        const a = new Uint16Array(buffer, 2, 65_536 + 9);
+        for (let i = 0; i < a.length; i++) a[i] = (i * 40_503) & 0xffff;
+        return dtype === 'float16' ? a : new Int16Array(buffer, 2, a.length);
+      };
+      const coefficients = [0.3, 0.999, 1 / 3, 2 ** -20, 2 ** -30, 0, 7e-4, Number.NaN];
+      const bounds = [
+        [-0.1, 0.2],
+        [Number.NEGATIVE_INFINITY, 1e-6],
+        [0, 0],
+        [-7e4, 7e4],
+        [-3e-8, 5e-8],
+      ] as const;
+      const run = (b: { scale: typeof jsBackend.scale; clamp: typeof jsBackend.clamp }) => {
+        const out: string[] = [];
+        const dump = (a: Uint16Array | Int16Array) =>
+          Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+        for (const c of coefficients) {
+          const a = patterns();
+          b.scale([a], c);
+          out.push(dump(a));
+        }
+        for (const [lo, hi] of bounds) {
+          const a = patterns();
+          b.clamp([a], lo, hi);
+          out.push(dump(a));
+        }
+        return out;
+      };
+      const expected = run(jsBackend);
+      for (const [name, b] of backends()) expect(run(b), name).toEqual(expected);
+      each((label) => expect(run(native as NonNullable<typeof native>), label).toEqual(expected));
+    });
+
     it(`${dtype}: reduce (every op, p = 3 too), scale, clamp over awkward sizes, NaN/inf/subnormals included`, () => {
       const make = () => {
         const r = rng(7);

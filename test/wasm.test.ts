@@ -27,11 +27,13 @@ function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
 describe('wasm == js, bit for bit', () => {
   // The budget grew from 16 KB with the optimizer step kernels (issue 12) and the 16-bit ones (issue 13):
   // 20.7 KB then; 24.5 KB with the SIMD 16-bit sum of squares (+1.6 KB: 4.4x / 2.8x faster float16 /
-  // bfloat16 norms) and float32's unscaled Σx² (+2.7 KB: the norm pass ~25 % faster). It is embedded
-  // (base64) in the browser build, so growth should be a decision.
-  it('the SIMD module validates here (Node 20 has wasm SIMD) and is at most 25 KB', () => {
+  // bfloat16 norms) and float32's unscaled Σx² (+2.7 KB: the norm pass ~25 % faster); 25.7 KB with the
+  // SIMD 16-bit scale and clamp (+1.2 KB: 2^24 values in a GradientBuffer, float16 scale 48 -> 12.6 ms and
+  // value clip 36 -> 4.3 ms, bfloat16 28 -> 9-12 and 21 -> 4.3). It is embedded (base64) in the browser
+  // build, so growth should be a decision.
+  it('the SIMD module validates here (Node 20 has wasm SIMD) and is at most 26 KB', () => {
     expect(modules.simd).toBeDefined();
-    expect(atob(simdWasm).length).toBeLessThanOrEqual(25 * 1024);
+    expect(atob(simdWasm).length).toBeLessThanOrEqual(26 * 1024);
   });
 
   for (const [flavour, wasm] of flavours) {
