@@ -215,7 +215,7 @@ void Engine::clamp(const TensorList& list, double lo, double hi) const {
     const auto& run = runs[r];
     const TensorView& t = ts[run.tensor];
     if (t.half != Half::None) {
-      // The bounds rounded once to the dtype (from the doubles), compared as values, stored as bits.
+      // The bounds rounded once to the dtype (from the doubles); the kernel compares in the order of values.
       const std::uint16_t lb = encode_double(lo, t.half), hb = encode_double(hi, t.half);
       k.clamp_half(static_cast<std::uint16_t*>(t.data) + run.start, run.length, decode_half(lb, t.half),
                    decode_half(hb, t.half), lb, hb, t.half);

@@ -68,6 +68,33 @@ inline std::uint16_t float_to_half(float f) {
   return H == Half::F16 ? f32_bits_to_f16(float_to_bits(f)) : f32_bits_to_bf16(float_to_bits(f));
 }
 
+// float16 ↔ float32 as above, written without branches so that a compiler vectorizes the loops that use
+// them (the 16-bit write passes on instruction sets without F16C): the same values and bits. Decoding
+// rebiases float16's fields into float32's (exponent + 112), with exact fix-ups for exponent 0 (one more
+// in the exponent, 2^-14 taken off after: m·2^-24) and 31 (112 more: inf, NaN). Encoding rounds the
+// normal range by adding 0xfff plus the kept lowest bit before the shift (a carry into the exponent is
+// the rounding up it should be) and the subnormal range by a float32 add: |v| + 0.5 has ulp 2^-24,
+// float16's subnormal step, so its bits above 0.5's are the rounded mantissa.
+inline std::uint32_t all_ones_if(bool c) { return 0u - static_cast<std::uint32_t>(c); }
+
+inline float f16_to_float_nb(std::uint16_t b) {
+  const std::uint32_t w = b, e = w & 0x7c00, sub = all_ones_if(e == 0), top = all_ones_if(e == 0x7c00);
+  const std::uint32_t bits = ((w & 0x7fff) << 13) + (112u << 23) + (sub & (1u << 23)) + (top & (112u << 23));
+  const float magnitude = bits_to_float(bits) - bits_to_float(sub & 0x38800000u);  // 2^-14 or +0
+  return bits_to_float(float_to_bits(magnitude) | ((w & 0x8000) << 16));
+}
+
+inline std::uint16_t f32_bits_to_f16_nb(std::uint32_t u) {
+  const std::uint32_t a = u & 0x7fffffff;
+  const std::uint32_t normal = (a - 0x38000000u + 0xfffu + ((a >> 13) & 1)) >> 13;
+  const std::uint32_t small = float_to_bits(bits_to_float(a) + 0.5f) - 0x3f000000u;
+  const std::uint32_t is_small = all_ones_if(a < 0x38800000u), is_big = all_ones_if(a >= 0x477ff000u);
+  const std::uint32_t is_nan = all_ones_if(a > 0x7f800000u);
+  std::uint32_t r = (small & is_small) | (normal & ~is_small);
+  r = ((0x7c00u & is_big) | (r & ~is_big)) | ((u >> 16) & 0x8000);
+  return static_cast<std::uint16_t>((kF16NaN & is_nan) | (r & ~is_nan));
+}
+
 // A double rounded once to the dtype (nearest even, not through float32): src/half.ts encodeDouble.
 inline std::uint16_t encode_double(double x, Half h) {
   const bool f16 = h == Half::F16;
