@@ -305,7 +305,8 @@ function blockSumSquaresHalf(ptr: usize, n: i32, bf16: bool): f64 {
  * up it should be), the subnormal range by a float32 add: |v| + 0.5 has ulp 2^-24, float16's subnormal
  * step, so its bits above 0.5's are the rounded mantissa (1024 when it rounds up to the smallest
  * normal) — then the sign goes back on; infinities and NaNs (magnitude bits 0x7c00 and up) take inf·c's
- * and NaN's results directly. A NaN coefficient (a NaN total, scaled anyway) is the scalar kernel's.
+ * and NaN's results directly. A NaN coefficient (a NaN total, scaled anyway), a negative or an infinite
+ * one is the scalar kernel's.
  */
 export function scaleHalf(ptr: usize, n: i32, c: f32, bf16: bool): void {
   let i: i32 = 0;
@@ -327,8 +328,9 @@ export function scaleHalf(ptr: usize, n: i32, c: f32, bf16: bool): void {
       const hi = v128.bitselect(nanBits, r, i32x4.gt_u(v128.and(u, abs), finiteTop));
       v128.store(p, i16x8.narrow_i32x4_u(lo, hi)); // every lane is <= 0xffff: no saturation
     }
-  } else if (c == c) {
-    const cv = f32x4.splat(c * 5.192296858534828e33); // c·2^112: finite, c <= 65504
+  } else if (c >= 0 && c <= 65504) {
+    // (the coefficients gradclip scales by are in [0, 1] or NaN; anything else is the scalar kernel's)
+    const cv = f32x4.splat(c * 5.192296858534828e33); // c·2^112: finite
     const magnitude = i16x8.splat(0x7fff);
     const signBit = i16x8.splat(<i16>0x8000);
     const infBits = i16x8.splat(0x7c00);

@@ -264,7 +264,20 @@ describe('16-bit kernels: the same bits on js, wasm and native (every ISA, threa
         for (let i = 0; i < a.length; i++) a[i] = (i * 40_503) & 0xffff;
         return dtype === 'float16' ? a : new Int16Array(buffer, 2, a.length);
       };
-      const coefficients = [0.3, 0.999, 1 / 3, 2 ** -20, 2 ** -30, 0, 7e-4, Number.NaN];
+      // (the facade scales by [0, 1] or NaN; 3, -0.5 and inf check the kernels past that)
+      const coefficients = [
+        0.3,
+        0.999,
+        1 / 3,
+        2 ** -20,
+        2 ** -30,
+        0,
+        7e-4,
+        Number.NaN,
+        3,
+        -0.5,
+        Number.POSITIVE_INFINITY,
+      ];
       const bounds = [
         [-0.1, 0.2],
         [Number.NEGATIVE_INFINITY, 1e-6],
